@@ -1,0 +1,141 @@
+"""Every check of user input, and its message.
+
+Public functions validate once at the boundary with these helpers and trust their inputs
+afterwards. Messages name the argument, say what was expected and what was given, and the fix
+when it is obvious. The R package uses the same argument names, so the same message reads
+right in both languages.
+"""
+from __future__ import annotations
+
+import numbers
+from typing import Iterable, Sequence
+
+import numpy as np
+
+
+def _shape(x) -> str:
+    return "(" + ", ".join(str(d) for d in x.shape) + ("," if x.ndim == 1 else "") + ")"
+
+
+def as_numeric_array(x, name: str) -> np.ndarray:
+    """`x` as a C-ordered numeric numpy array (a copy only when needed)."""
+    try:
+        arr = np.asarray(x)
+    except Exception as err:  # ragged lists and the like
+        raise TypeError(f"`{name}` must be a numeric array; could not convert it ({err}).") from None
+    if arr.dtype == bool or not (np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)):
+        raise TypeError(f"`{name}` must be a numeric array (integers or floats); got dtype {arr.dtype}.")
+    # R hands numpy a read-only Fortran-ordered view: copy to C order once, here.
+    return np.ascontiguousarray(arr)
+
+
+def check_images(x, name: str = "x", ndims: Sequence[int] = (3, 4)) -> np.ndarray:
+    """Validate an image array (n, height, width[, channels]); returns uint8 or float32.
+
+    Integer arrays are pixel intensities and must lie in 0..255 (they are stored as uint8);
+    float arrays are used as given and must be finite.
+    """
+    arr = as_numeric_array(x, name)
+    if arr.ndim not in ndims:
+        dims = " or ".join(str(d) for d in ndims)
+        layout = "(n, features)" if 2 in ndims else "(n, height, width[, channels])"
+        raise ValueError(f"`{name}` must have {dims} dimensions {layout}; got shape {_shape(arr)}.")
+    if arr.shape[0] == 0 or arr.size == 0:
+        raise ValueError(f"`{name}` is empty (shape {_shape(arr)}); it needs at least one sample.")
+    if np.issubdtype(arr.dtype, np.integer):
+        lo, hi = int(arr.min()), int(arr.max())
+        if lo < 0 or hi > 255:
+            raise ValueError(
+                f"`{name}` holds integers outside 0..255 (min {lo}, max {hi}); integer images are "
+                "pixel intensities. Pass floats to use other values as they are.")
+        return arr.astype(np.uint8, copy=False)
+    arr = arr.astype(np.float32, copy=False)
+    if not np.isfinite(arr).all():
+        bad = int((~np.isfinite(arr)).sum())
+        raise ValueError(f"`{name}` contains {bad} NA/NaN/Inf value(s); remove or impute them first.")
+    return arr
+
+
+def check_labels(y, n: int, name: str = "y", n_classes: int | None = None,
+                 allow_unlabelled: bool = False) -> np.ndarray:
+    """Validate class labels 0..k-1 (and -1 for unlabelled when allowed); returns int64."""
+    arr = as_numeric_array(y, name)
+    if arr.ndim != 1:
+        raise ValueError(f"`{name}` must be a vector of class labels; got shape {_shape(arr)}.")
+    if arr.shape[0] != n:
+        raise ValueError(f"`{name}` has {arr.shape[0]} labels but `x` has {n} samples; they must match.")
+    if np.issubdtype(arr.dtype, np.floating):
+        if np.isnan(arr).any() and not allow_unlabelled:
+            raise ValueError(f"`{name}` contains NA/NaN labels; every sample needs a label here.")
+        arr = np.where(np.isnan(arr), -1, arr)
+        if not np.all(arr == np.round(arr)):
+            raise ValueError(f"`{name}` must hold whole-number class labels; got fractional values.")
+    arr = arr.astype(np.int64)
+    lowest = -1 if allow_unlabelled else 0
+    if arr.min() < lowest:
+        what = "-1 (unlabelled) or " if allow_unlabelled else ""
+        raise ValueError(f"`{name}` must hold {what}class indices 0..k-1; got {int(arr.min())}.")
+    if n_classes is not None and arr.max() >= n_classes:
+        raise ValueError(
+            f"`{name}` holds class {int(arr.max())}, but the model has {n_classes} classes "
+            f"(0..{n_classes - 1}).")
+    return arr
+
+
+def check_classes(classes, y: np.ndarray, name: str = "classes") -> list[str]:
+    """Class names: given as names, as a count, or inferred as 0..max(y)."""
+    if classes is None:
+        return [str(i) for i in range(int(y.max()) + 1)]
+    if isinstance(classes, numbers.Integral) and not isinstance(classes, bool):
+        names = [str(i) for i in range(int(classes))]
+    elif isinstance(classes, str):
+        raise TypeError(f"`{name}` must be a number of classes or a list of class names; got a string.")
+    else:
+        names = [str(c) for c in classes]
+    if len(names) < 2:
+        raise ValueError(f"`{name}` needs at least 2 classes; got {len(names)}.")
+    if len(set(names)) != len(names):
+        raise ValueError(f"`{name}` has duplicated names.")
+    if y.size and y.max() >= len(names):
+        raise ValueError(f"`y` holds class {int(y.max())}, but `{name}` names only {len(names)} classes.")
+    return names
+
+
+def check_int(value, name: str, minimum: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or value != int(value):
+        raise TypeError(f"`{name}` must be a whole number; got {value!r}.")
+    if value < minimum:
+        raise ValueError(f"`{name}` must be at least {minimum}; got {int(value)}.")
+    return int(value)
+
+
+def check_number(value, name: str, low: float | None = None, high: float | None = None,
+                 high_inclusive: bool = True, low_inclusive: bool = True) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value):
+        raise TypeError(f"`{name}` must be a finite number; got {value!r}.")
+    too_low = low is not None and (value < low if low_inclusive else value <= low)
+    too_high = high is not None and (value > high if high_inclusive else value >= high)
+    if too_low or too_high:
+        left = "[" if low_inclusive else "("
+        right = "]" if high_inclusive else ")"
+        raise ValueError(f"`{name}` must be in {left}{low}, {high}{right}; got {value}.")
+    return float(value)
+
+
+def check_fraction(value, name: str = "validation_split") -> float:
+    """A fraction in [0, 1): the share of samples held out."""
+    return check_number(value, name, 0.0, 1.0, high_inclusive=False)
+
+
+def check_choice(value, name: str, choices: Iterable[str]) -> str:
+    choices = list(choices)
+    if not isinstance(value, str) or value not in choices:
+        valid = ", ".join(f'"{c}"' for c in choices)
+        raise ValueError(f"`{name}` must be one of {valid}; got {value!r}.")
+    return value
+
+
+def check_seed(seed) -> int | None:
+    if seed is None:
+        return None
+    return check_int(seed, "seed", minimum=0)

@@ -1,0 +1,235 @@
+"""The `Model` handle (network + classes + history) and what users do with weights and files.
+
+Weights are addressed by keras-style layer names ("conv1.weight", "dense1.bias", "output.weight").
+Models are saved as one safetensors file whose header carries the JSON metadata: no pickle, so
+loading a file never runs code.
+"""
+from __future__ import annotations
+
+import copy
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import torch
+from safetensors import SafetensorError, safe_open
+from safetensors.torch import save_file
+
+from ._validate import check_choice, check_int, check_seed
+from .nets import ENCODERS, Net, build_net
+
+FORMAT = "selfsup-model/1"
+
+
+class Model:
+    """A trained (or untrained) network with its class names and training history.
+
+    Attributes
+    ----------
+    net : torch.nn.Module with `.encoder` and `.head`
+    classes : list of str or None (None for models that do not classify)
+    history : list of dict, one row per epoch ({"epoch", "loss", ..., "val_loss", ...})
+    task : str, what the head was trained for ("supervised", or a pretext task's name)
+    """
+
+    def __init__(self, net: Net, classes=None, history=None, task: str = "supervised"):
+        self.net = net
+        self.classes = list(classes) if classes is not None else None
+        self.history = list(history or [])
+        self.task = task
+
+    @property
+    def spec(self) -> dict:
+        return self.net.spec
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        return tuple(self.spec["encoder"]["input_shape"])
+
+    def layers(self) -> list[dict]:
+        """One row per layer: name, type, number of weights, trainable."""
+        rows = []
+        for name, layer in self.net.layers():
+            params = list(layer.parameters())
+            rows.append({
+                "name": name,
+                "type": type(layer).__name__.replace("ReLU", "") if params else type(layer).__name__,
+                "params": int(sum(p.numel() for p in params)),
+                "trainable": bool(params) and all(p.requires_grad for p in params),
+            })
+        return rows
+
+    def __repr__(self) -> str:
+        enc = self.spec["encoder"]["name"]
+        out = f"{len(self.classes)} classes" if self.classes else f"{self.task} head"
+        n_params = sum(p.numel() for p in self.net.parameters())
+        return (f"<selfsup Model: {enc} encoder {self.input_shape} -> {out}; "
+                f"{n_params:,} weights; {len(self.history)} epochs trained>")
+
+
+def build_model(input_shape, classes=10, *, encoder: str = "cnn", seed: int | None = None) -> Model:
+    """An untrained classifier: the seminar CNN (default) or an MLP, with keras-style initial weights.
+
+    Parameters
+    ----------
+    input_shape : tuple of int
+        (height, width) or (height, width, channels) for images; (features,) for the MLP.
+    classes : int or list of str, default=10
+        Number of classes or their names.
+    encoder : {"cnn", "mlp"}, default="cnn"
+    seed : int, optional
+        Seeds the initial weights.
+    """
+    check_choice(encoder, "encoder", ENCODERS)
+    shape = _check_input_shape(input_shape, encoder)
+    names = _class_names(classes)
+    spec = {"encoder": {"name": encoder, "input_shape": list(shape)},
+            "head": {"name": "linear", "n_outputs": len(names)}}
+    return Model(build_net(spec, seed=check_seed(seed)), classes=names)
+
+
+def _check_input_shape(input_shape, encoder: str) -> tuple[int, ...]:
+    try:
+        shape = tuple(int(d) for d in np.atleast_1d(np.asarray(input_shape)))
+    except (TypeError, ValueError):
+        raise TypeError(f"`input_shape` must be a tuple of whole numbers; got {input_shape!r}.") from None
+    allowed = (1, 2, 3) if encoder == "mlp" else (2, 3)
+    if len(shape) not in allowed or min(shape) < 1:
+        want = "(height, width[, channels])" + (" or (features,)" if encoder == "mlp" else "")
+        raise ValueError(f"`input_shape` must be {want} with positive sizes; got {shape}.")
+    return shape
+
+
+def _class_names(classes) -> list[str]:
+    if isinstance(classes, (int, np.integer)) and not isinstance(classes, bool):
+        return [str(i) for i in range(check_int(classes, "classes", minimum=2))]
+    names = [str(c) for c in classes]
+    if len(names) < 2 or len(set(names)) != len(names):
+        raise ValueError(f"`classes` must be at least 2 distinct class names; got {names}.")
+    return names
+
+
+def clone_model(model: Model) -> Model:
+    """An independent copy (weights, frozen layers, history)."""
+    return copy.deepcopy(model)
+
+
+# --------------------------------------------------------------------------------- weights
+def _named_params(model: Model) -> dict[str, torch.nn.Parameter]:
+    return {f"{layer}.{p}": param for layer, module in model.net.layers()
+            for p, param in module.named_parameters()}
+
+
+def get_weights(model: Model) -> dict[str, np.ndarray]:
+    """The weights as {"conv1.weight": array, ...}, in layer order (torch layout: out, in, kh, kw)."""
+    return {k: v.detach().cpu().numpy().copy() for k, v in _named_params(model).items()}
+
+
+def set_weights(model: Model, weights: dict) -> Model:
+    """Set some or all weights by name. Everything is checked before anything is changed."""
+    params = _named_params(model)
+    if not isinstance(weights, dict):
+        raise TypeError("`weights` must be a dict of arrays named like get_weights() returns.")
+    staged = {}
+    for name, value in weights.items():
+        if name not in params:
+            raise ValueError(f"`weights` has {name!r}, which the model does not have; its weights are: "
+                             f"{', '.join(params)}.")
+        arr = np.ascontiguousarray(np.asarray(value, dtype=np.float32))
+        if tuple(arr.shape) != tuple(params[name].shape):
+            raise ValueError(f"`weights`[{name!r}] has shape {tuple(arr.shape)}; the model needs "
+                             f"{tuple(params[name].shape)}.")
+        if not np.isfinite(arr).all():
+            raise ValueError(f"`weights`[{name!r}] contains NA/NaN/Inf.")
+        staged[name] = arr
+    with torch.no_grad():
+        for name, arr in staged.items():
+            params[name].copy_(torch.from_numpy(arr))
+    return model
+
+
+def _layer_range(model: Model, from_layer, to_layer) -> list[torch.nn.Module]:
+    names = [name for name, _ in model.net.layers()]
+
+    def position(value, arg, default):
+        if value is None:
+            return default
+        if isinstance(value, str):
+            if value not in names:
+                raise ValueError(f"`{arg}` {value!r} is not a layer; layers are: {', '.join(names)}.")
+            return names.index(value)
+        index = check_int(value, arg, minimum=0)
+        if index >= len(names):
+            raise ValueError(f"`{arg}` is {index} but the model has {len(names)} layers (0..{len(names) - 1}).")
+        return index
+
+    first = position(from_layer, "from_layer", 0)
+    last = position(to_layer, "to_layer", len(names) - 1)
+    if first > last:
+        raise ValueError(f"`from_layer` ({names[first]}) comes after `to_layer` ({names[last]}).")
+    return [module for _, module in model.net.layers()[first:last + 1]]
+
+
+def freeze_weights(model: Model, from_layer=None, to_layer=None) -> Model:
+    """Stop training the layers from `from_layer` to `to_layer` (names or 0-based indices, inclusive)."""
+    for layer in _layer_range(model, from_layer, to_layer):
+        layer.requires_grad_(False)
+    return model
+
+
+def unfreeze_weights(model: Model, from_layer=None, to_layer=None) -> Model:
+    """Train the layers from `from_layer` to `to_layer` again (default: all)."""
+    for layer in _layer_range(model, from_layer, to_layer):
+        layer.requires_grad_(True)
+    return model
+
+
+# ------------------------------------------------------------------------------------ files
+def save_model(model: Model, path: str | os.PathLike) -> str:
+    """Save to one safetensors file (weights + JSON metadata); written atomically. Returns the path."""
+    if not isinstance(model, Model):
+        raise TypeError(f"`model` must be a selfsup Model; got {type(model).__name__}.")
+    path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"`path` {str(path)!r} is a folder; give a file name such as model.safetensors.")
+    if not path.parent.is_dir():
+        raise FileNotFoundError(f"`path`'s folder {str(path.parent)!r} does not exist.")
+    tensors = {k: v.detach().cpu().contiguous() for k, v in model.net.state_dict().items()}
+    meta = {"spec": model.spec, "classes": model.classes, "history": model.history, "task": model.task,
+            "frozen": [name for name, layer in model.net.layers()
+                       if any(not p.requires_grad for p in layer.parameters())]}
+    # write beside the target, then rename: an interrupted save never leaves half a file
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".selfsup-", suffix=".tmp")
+    os.close(fd)
+    try:
+        save_file(tensors, tmp, metadata={"format": FORMAT, "selfsup": json.dumps(meta)})
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+    return str(path)
+
+
+def load_model(path: str | os.PathLike) -> Model:
+    """Load a model written by `save_model()`."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"`path` {str(path)!r} does not exist or is not a file.")
+    try:
+        with safe_open(str(path), framework="pt") as fh:
+            header = fh.metadata() or {}
+            tensors = {k: fh.get_tensor(k) for k in fh.keys()}
+    except (SafetensorError, OSError, ValueError, RuntimeError):
+        raise ValueError(f"`path` {str(path)!r} is not a saved selfsup model (not a safetensors file).") from None
+    if header.get("format") != FORMAT:
+        raise ValueError(f"`path` {str(path)!r} is a safetensors file but not a saved selfsup model.")
+    meta = json.loads(header["selfsup"])
+    net = Net(meta["spec"])
+    net.load_state_dict(tensors)
+    model = Model(net, classes=meta["classes"], history=meta["history"], task=meta["task"])
+    for name, layer in net.layers():
+        if name in meta["frozen"]:
+            layer.requires_grad_(False)
+    return model
