@@ -1,0 +1,116 @@
+# S3 methods of selfsup_model. The Python object owns the state; fields are read from it on
+# access, so a model trained further (in place) always shows its current history.
+
+#' @export
+`$.selfsup_model` <- function(x, name) {
+  py <- .subset2(x, "py")
+  switch(name,
+    py = py,
+    history = as_r_history(py$history),
+    classes = if (is.null(py$classes)) NULL else unlist(py$classes),
+    task = py$task,
+    input_shape = unlist(py$input_shape),
+    layers = layers_frame(py),
+    NULL
+  )
+}
+
+#' @export
+names.selfsup_model <- function(x) c("history", "classes", "task", "input_shape", "layers", "py")
+
+layers_frame <- function(py) {
+  rows <- py$layers()
+  data.frame(
+    layer = seq_along(rows),
+    name = vapply(rows, `[[`, "", "name"),
+    type = vapply(rows, `[[`, "", "type"),
+    params = vapply(rows, function(r) as.numeric(r$params), 0),
+    trainable = vapply(rows, `[[`, TRUE, "trainable")
+  )
+}
+
+#' @export
+print.selfsup_model <- function(x, ...) {
+  cat(reticulate::py_str(.subset2(x, "py")), "\n", sep = "")
+  history <- x$history
+  if (nrow(history)) {
+    last <- history[nrow(history), setdiff(names(history), "epoch"), drop = FALSE]
+    cat(sprintf("Final epoch (plot to see history): %s\n",
+                paste(sprintf("%s=%.4f", names(last), unlist(last)), collapse = " ")))
+  }
+  invisible(x)
+}
+
+#' Summary of a model: its layers
+#'
+#' @param object A `selfsup_model`.
+#' @param ... Unused.
+#' @returns A data frame with one row per layer (position, name, type, number of weights,
+#'   trainable), printed with the model's description.
+#' @export
+summary.selfsup_model <- function(object, ...) {
+  structure(object$layers, model = reticulate::py_str(.subset2(object, "py")),
+            class = c("selfsup_model_summary", "data.frame"))
+}
+
+#' @export
+print.selfsup_model_summary <- function(x, ...) {
+  cat(attr(x, "model"), "\n\n", sep = "")
+  print(structure(x, class = "data.frame", model = NULL), row.names = FALSE)
+  cat(sprintf("\nTrainable weights: %s of %s\n",
+              format(sum(x$params[x$trainable]), big.mark = ","), format(sum(x$params), big.mark = ",")))
+  invisible(x)
+}
+
+#' Long-format training history
+#'
+#' @param x A `selfsup_model`.
+#' @param row.names,optional Unused (for the generic).
+#' @param ... Unused.
+#' @returns A data frame with columns `epoch`, `metric`, `value` and `data`
+#'   (`"training"` or `"validation"`).
+#' @export
+as.data.frame.selfsup_model <- function(x, row.names = NULL, optional = FALSE, ...) {
+  history <- x$history
+  cols <- setdiff(names(history), "epoch")
+  if (!length(cols)) return(data.frame(epoch = integer(), metric = character(), value = numeric(), data = character()))
+  long <- do.call(rbind, lapply(cols, function(col) {
+    validation <- startsWith(col, "val_")
+    data.frame(epoch = history$epoch, metric = sub("^val_", "", col), value = history[[col]],
+               data = if (validation) "validation" else "training")
+  }))
+  long$data <- factor(long$data, levels = c("training", "validation"))
+  long
+}
+
+#' Plot the training history
+#'
+#' One panel per metric (loss, accuracy, ...), training and validation curves by epoch;
+#' ggplot2 when installed, base graphics otherwise.
+#'
+#' @param x A `selfsup_model`.
+#' @param y Unused.
+#' @param ... Unused.
+#' @returns A ggplot object (or `NULL` invisibly with base graphics).
+#' @export
+plot.selfsup_model <- function(x, y, ...) {
+  long <- as.data.frame(x)
+  if (!nrow(long)) stop("`x` has no training history to plot; train it first.", call. = FALSE)
+  if (requireNamespace("ggplot2", quietly = TRUE)) {
+    return(ggplot2::ggplot(long, ggplot2::aes(epoch, value, colour = data)) +
+      ggplot2::geom_line() + ggplot2::geom_point() +
+      ggplot2::facet_wrap(~metric, ncol = 1, scales = "free_y") +
+      ggplot2::labs(x = "epoch", y = NULL, colour = NULL, title = "Training history") +
+      ggplot2::theme_minimal())
+  }
+  metrics <- unique(long$metric)
+  old <- graphics::par(mfrow = c(length(metrics), 1))
+  on.exit(graphics::par(old))
+  for (m in metrics) {
+    d <- long[long$metric == m, ]
+    graphics::plot(d$epoch, d$value, type = "n", xlab = "epoch", ylab = m)
+    for (s in levels(d$data)) graphics::lines(d$epoch[d$data == s], d$value[d$data == s],
+                                             type = "b", col = match(s, levels(d$data)))
+  }
+  invisible(NULL)
+}

@@ -1,0 +1,3 @@
+library(testthat)
+library(selfsup)
+test_check("selfsup")

@@ -1,0 +1,68 @@
+test_that("load_dataset gives integer image arrays and factor labels", {
+  d <- digits()
+  expect_equal(dim(d$train$x), c(1437L, 8L, 8L))
+  expect_type(d$train$x, "integer")
+  expect_s3_class(d$train$y, "factor")
+  expect_equal(levels(d$train$y), as.character(0:9))
+  expect_equal(range(d$train$x), c(0L, 255L))
+})
+
+test_that("fit_supervised learns and returns a model with its history", {
+  s <- small_digits()
+  m <- fit_supervised(s$x, s$y, epochs = 15, batch_size = 16, seed = 0, device = "cpu", verbose = FALSE)
+  expect_s3_class(m, "selfsup_model")
+  expect_equal(names(m$history), c("epoch", "loss", "accuracy"))
+  expect_equal(m$history$epoch, 1:15)
+  expect_lt(m$history$loss[15], m$history$loss[1])
+  expect_gt(evaluate(m, s$xt, s$yt, device = "cpu")$accuracy, 0.6)  # chance: 0.1
+  v <- quick_fit(s$x, s$y, validation_split = 0.2)
+  expect_equal(names(v$history), c("epoch", "loss", "accuracy", "val_loss", "val_accuracy"))
+})
+
+test_that("predict returns factors with the training levels, or a probability matrix", {
+  s <- small_digits()
+  m <- quick_fit(s$x, s$y)
+  p <- predict(m, s$xt)
+  expect_s3_class(p, "factor")
+  expect_equal(levels(p), levels(s$y))
+  prob <- predict(m, s$xt, type = "prob")
+  expect_equal(dim(prob), c(60L, 10L))
+  expect_equal(colnames(prob), levels(s$y))
+  expect_equal(unname(rowSums(prob)), rep(1, 60), tolerance = 1e-5)
+  expect_equal(as.character(p), colnames(prob)[max.col(prob, ties.method = "first")])
+})
+
+test_that("character and integer labels work, and classes outlive missing labels", {
+  s <- small_digits()
+  fruit <- c("apple", "pear")[(as.integer(s$y) %% 2) + 1]
+  m <- quick_fit(s$x, fruit)
+  expect_equal(m$classes, c("apple", "pear"))
+  few <- droplevels(s$y[s$y %in% c("1", "2")])
+  keep <- s$y %in% c("1", "2")
+  m10 <- quick_fit(s$x[keep, , ], factor(few, levels = levels(s$y)))
+  expect_equal(length(m10$classes), 10)
+})
+
+test_that("the same seed gives the same model; training further appends history", {
+  s <- small_digits()
+  a <- quick_fit(s$x, s$y, seed = 4)
+  b <- quick_fit(s$x, s$y, seed = 4)
+  expect_identical(get_weights(a), get_weights(b))
+  fit_supervised(s$x, s$y, model = a, epochs = 1, seed = 5, device = "cpu", verbose = FALSE)
+  expect_equal(a$history$epoch, 1:3)
+})
+
+test_that("print, summary, as.data.frame and plot describe the model", {
+  s <- small_digits()
+  m <- quick_fit(s$x, s$y, validation_split = 0.2)
+  expect_output(print(m), "Final epoch \\(plot to see history\\)")
+  sm <- summary(m)
+  expect_equal(sm$name[c(1, 4, 8, 10)], c("conv1", "conv2", "dense1", "output"))
+  expect_output(print(sm), "Trainable weights: 44,138 of 44,138")
+  long <- as.data.frame(m)
+  expect_setequal(unique(long$metric), c("loss", "accuracy"))
+  expect_setequal(levels(long$data), c("training", "validation"))
+  p <- plot(m)
+  expect_s3_class(p, "ggplot")
+  png(tempfile(fileext = ".png")); print(p); dev.off()
+})
