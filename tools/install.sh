@@ -51,7 +51,7 @@ rstamp="$RLIB/selfsup/.selfsup-source"
 rwant=$( (find r-package -type f ! -path '*/inst/python-path' -print0 | sort -z | xargs -0 cat; echo "$VENV") | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$rstamp" 2>/dev/null)" != "$rwant" ]; then
   step "R package selfsup -> $RLIB"
-  echo "$VENV/bin/python" > r-package/inst/python-path
+  mkdir -p r-package/inst && echo "$VENV/bin/python" > r-package/inst/python-path
   R CMD INSTALL --no-test-load --library="$RLIB" r-package > /tmp/selfsup-r-install.log 2>&1 || {
     cat /tmp/selfsup-r-install.log; exit 1; }
   echo "$rwant" > "$rstamp"

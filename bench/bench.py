@@ -1,0 +1,273 @@
+"""`make bench`: selfsup against plain-PyTorch references, same model, data and settings, one run.
+
+Each (case, variant) runs in a fresh subprocess so that its peak memory and warm-up are its own.
+Variants:
+  selfsup       the package's public function
+  ref_device    a hand-written loop with the data already on the device (batches by index)
+  ref_tutorial  the tutorial way: torchvision.datasets.FashionMNIST + ToTensor + DataLoader
+Output: a Markdown table on stdout and JSON (bench/results/bench-<device>.json).
+
+Usage: .venv/bin/python bench/bench.py [--device cpu|cuda] [--epochs N] [--n N] [--cases a,b]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+import selfsup as ss
+
+HERE = Path(__file__).resolve().parent
+CASES = {  # case -> (variants, batch size)
+    "supervised_b64": (["selfsup", "ref_device", "ref_tutorial"], 64),
+    "supervised_b512": (["selfsup", "ref_device", "ref_tutorial"], 512),
+    "rotation_4views": (["selfsup", "ref_device"], 64),
+    "simclr": (["selfsup", "ref_device"], 256),
+    "bridge_r_vs_python": (["python", "r"], 64),
+}
+
+
+# ------------------------------------------------------------------------------ references
+def reference_cnn(n_out: int = 10) -> nn.Module:
+    """The seminar CNN written plainly (keras 'same' padding for a 2x2 kernel: pad right/bottom)."""
+    return nn.Sequential(
+        nn.ZeroPad2d((0, 1, 0, 1)), nn.Conv2d(1, 64, 2), nn.ReLU(), nn.MaxPool2d(2), nn.Dropout(0.3),
+        nn.ZeroPad2d((0, 1, 0, 1)), nn.Conv2d(64, 32, 2), nn.ReLU(), nn.MaxPool2d(2), nn.Dropout(0.3),
+        nn.Flatten(), nn.Linear(32 * 7 * 7, 256), nn.ReLU(), nn.Dropout(0.5), nn.Linear(256, n_out))
+
+
+def ref_device_loop(model, x, y, epochs, batch_size, device, make_batch=None, loss_fn=None):
+    """Data on the device, batches by index; `make_batch` turns a uint8 batch into (inputs, targets)."""
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    make_batch = make_batch or (lambda xb, yb: (xb.float() / 255, yb))
+    loss_fn = loss_fn or F.cross_entropy
+    model.train()
+    for _ in range(epochs):
+        perm = torch.randperm(len(x), device=device)
+        for i in range(0, len(x), batch_size):
+            idx = perm[i:i + batch_size]
+            inputs, targets = make_batch(x[idx], None if y is None else y[idx])
+            loss = loss_fn(model(inputs), targets)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+    return model
+
+
+def ref_tutorial_loop(model, n, epochs, batch_size, device):
+    """torchvision's FashionMNIST dataset decoding images on the CPU every epoch, as tutorials do."""
+    from torch.utils.data import DataLoader, Subset
+    from torchvision import datasets, transforms
+    root = _torchvision_root()
+    data = datasets.FashionMNIST(root, train=True, transform=transforms.ToTensor())
+    loader = DataLoader(Subset(data, range(n)), batch_size=batch_size, shuffle=True)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    model.train()
+    for _ in range(epochs):
+        for xb, yb in loader:
+            xb, yb = xb.to(device), yb.to(device)
+            loss = F.cross_entropy(model(xb), yb)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+    return model
+
+
+def _torchvision_root() -> str:
+    """torchvision wants <root>/FashionMNIST/raw/<unzipped IDX files>: unzip Debian's copies once."""
+    import gzip
+    import shutil
+    root = Path(tempfile.gettempdir()) / "selfsup-bench-tv"
+    raw = root / "FashionMNIST" / "raw"
+    raw.mkdir(parents=True, exist_ok=True)
+    for gz in ss.data.FASHION_MNIST_DIR.glob("*.gz"):
+        target = raw / gz.stem
+        if not target.exists():
+            with gzip.open(gz) as src, open(target, "wb") as dst:
+                shutil.copyfileobj(src, dst)
+    return str(root)
+
+
+def rotate4(xb, _y):
+    """All four rotations of each image: (B, 1, H, W) uint8 -> (4B, 1, H, W) floats, labels 0..3."""
+    x = xb.float() / 255
+    views = torch.cat([torch.rot90(x, k, dims=(2, 3)) for k in range(4)])
+    labels = torch.arange(4, device=x.device).repeat_interleave(len(x))
+    return views, labels
+
+
+def simclr_views(xb, _y):
+    """Two random views per image: shifted crop (pad 4) and horizontal flip; (2B, 1, H, W)."""
+    x = xb.float() / 255
+    views = []
+    for _ in range(2):
+        padded = F.pad(x, (4, 4, 4, 4))
+        dx, dy = np.random.randint(0, 9, size=2)
+        v = padded[:, :, dy:dy + x.shape[2], dx:dx + x.shape[3]]
+        flip = torch.rand(len(x), device=x.device) < 0.5
+        views.append(torch.where(flip[:, None, None, None], v.flip(3), v))
+    return torch.cat(views), None
+
+
+def nt_xent(z, _targets, temperature=0.5):
+    z = F.normalize(z.float(), dim=1)
+    n = len(z) // 2
+    sim = z @ z.t() / temperature
+    sim.fill_diagonal_(float("-inf"))
+    targets = torch.cat([torch.arange(n, 2 * n), torch.arange(n)]).to(z.device)
+    return F.cross_entropy(sim, targets)
+
+
+# ------------------------------------------------------------------------------- one variant
+def run_one(case: str, variant: str, args) -> dict:
+    torch.manual_seed(0)
+    np.random.seed(0)
+    device = torch.device(args.device)
+    d = ss.load_dataset("fashion_mnist")
+    x, y = d["train"]["x"][:args.n], d["train"]["y"][:args.n]
+    batch = CASES[case][1]
+    start = time.perf_counter()
+    accuracy = float("nan")
+    images = args.n * args.epochs
+    if case.startswith("supervised"):
+        if variant == "selfsup":
+            model = ss.fit_supervised(x, y, epochs=args.epochs, batch_size=batch, seed=0,
+                                      device=args.device, verbose=False)
+            _sync(device)
+            seconds = time.perf_counter() - start
+            accuracy = ss.evaluate(model, d["test"]["x"], d["test"]["y"], device=args.device)["accuracy"]
+        else:
+            net = reference_cnn().to(device)
+            if variant == "ref_device":
+                xs = torch.from_numpy(x).to(device).unsqueeze(1)
+                ref_device_loop(net, xs, torch.from_numpy(y).to(device), args.epochs, batch, device)
+            else:
+                ref_tutorial_loop(net, args.n, args.epochs, batch, device)
+            _sync(device)
+            seconds = time.perf_counter() - start
+            accuracy = _ref_accuracy(net, d, device)
+    elif case == "rotation_4views":
+        images *= 4
+        if variant == "selfsup":
+            ss.ssl_pretrain(x, task="rotation", all_rotations=True, epochs=args.epochs, batch_size=batch,
+                            seed=0, device=args.device, verbose=False)
+        else:
+            net = reference_cnn(4).to(device)
+            ref_device_loop(net, torch.from_numpy(x).to(device).unsqueeze(1), None, args.epochs, batch,
+                            device, make_batch=rotate4)
+        _sync(device)
+        seconds = time.perf_counter() - start
+    elif case == "simclr":
+        images *= 2
+        if variant == "selfsup":
+            ss.ssl_pretrain(x, task="simclr", epochs=args.epochs, batch_size=batch, seed=0,
+                            device=args.device, verbose=False)
+        else:
+            net = nn.Sequential(reference_cnn(256), nn.ReLU(), nn.Linear(256, 128)).to(device)
+            ref_device_loop(net, torch.from_numpy(x).to(device).unsqueeze(1), None, args.epochs, batch,
+                            device, make_batch=simclr_views, loss_fn=nt_xent)
+        _sync(device)
+        seconds = time.perf_counter() - start
+    else:  # bridge: the whole call, conversion of the array included, from R vs from Python
+        seconds = _bridge(variant, args)
+    return {"case": case, "variant": variant, "device": args.device, "epochs": args.epochs, "n": args.n,
+            "batch_size": batch, "seconds": seconds, "images_per_s": images / seconds,
+            "s_per_epoch": seconds / args.epochs, "peak_mem_mb": _peak_mb(device), "test_accuracy": accuracy}
+
+
+def _bridge(variant: str, args) -> float:
+    call = (f"ssl_pretrain(x, task = 'rotation', epochs = {args.epochs}, batch_size = 64, seed = 0, "
+            f"device = '{args.device}', verbose = FALSE)")
+    if variant == "python":
+        x = ss.load_dataset("fashion_mnist")["train"]["x"][:args.n]
+        start = time.perf_counter()
+        ss.ssl_pretrain(x, task="rotation", epochs=args.epochs, batch_size=64, seed=0, device=args.device,
+                        verbose=False)
+        return time.perf_counter() - start
+    script = (f"suppressPackageStartupMessages(library(selfsup)); x <- load_dataset('fashion_mnist')$train$x[1:{args.n},,]; "
+              "invisible(selfsup:::selfsup_py$device); "  # start Python before timing, as the Python run has
+              f"t <- system.time({call})[['elapsed']]; cat(sprintf('SECONDS %.6f\\n', t))")
+    out = subprocess.run(["Rscript", "-e", script], capture_output=True, text=True, check=True).stdout
+    return float(out.split("SECONDS")[1])
+
+
+@torch.no_grad()
+def _ref_accuracy(net, d, device) -> float:
+    net.eval()
+    x = torch.from_numpy(d["test"]["x"]).to(device).unsqueeze(1).float() / 255
+    pred = torch.cat([net(x[i:i + 1024]).argmax(1) for i in range(0, len(x), 1024)])
+    return float((pred.cpu().numpy() == d["test"]["y"]).mean())
+
+
+def _sync(device):
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+
+
+def _peak_mb(device) -> float:
+    if device.type == "cuda":
+        return torch.cuda.max_memory_allocated() / 2**20
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+# ------------------------------------------------------------------------------------- main
+RATIO_BASE = {"ref_device": "selfsup", "ref_tutorial": "selfsup", "r": "python"}
+
+
+def table(rows: list[dict]) -> str:
+    lines = ["| case | variant | images/s | s/epoch | peak MB | test acc | speed-up of selfsup (python) vs this |",
+             "|---|---|---:|---:|---:|---:|---:|"]
+    by_key = {(r["case"], r["variant"]): r for r in rows}
+    for r in rows:
+        base = by_key.get((r["case"], RATIO_BASE.get(r["variant"], "")))
+        ratio = f"{r['seconds'] / base['seconds']:.2f}x" if base else ""
+        acc = "" if r["test_accuracy"] != r["test_accuracy"] else f"{r['test_accuracy']:.4f}"
+        lines.append(f"| {r['case']} | {r['variant']} | {r['images_per_s']:,.0f} | {r['s_per_epoch']:.2f} | "
+                     f"{r['peak_mem_mb']:,.0f} | {acc} | {ratio} |")
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu", choices=["cpu", "cuda"])
+    p.add_argument("--epochs", type=int, default=1)
+    p.add_argument("--n", type=int, default=60000, help="training images used (first n)")
+    p.add_argument("--cases", default=",".join(CASES))
+    p.add_argument("--out", default=str(HERE / "results"))
+    p.add_argument("--one", nargs=2, metavar=("CASE", "VARIANT"), help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    if args.one:
+        print("RESULT " + json.dumps(run_one(*args.one, args)))
+        return
+    rows = []
+    for case in args.cases.split(","):
+        for variant in CASES[case][0]:
+            cmd = [sys.executable, __file__, "--one", case, variant, "--device", args.device,
+                   "--epochs", str(args.epochs), "--n", str(args.n)]
+            out = subprocess.run(cmd, capture_output=True, text=True)
+            if out.returncode:
+                sys.exit(f"{case}/{variant} failed:\n{out.stderr[-3000:]}")
+            rows.append(json.loads(out.stdout.split("RESULT ", 1)[1]))
+            print(f"  {case:20s} {variant:13s} {rows[-1]['seconds']:8.2f} s", file=sys.stderr, flush=True)
+    print(f"\nselfsup benchmark: device={args.device}, epochs={args.epochs}, n={args.n}, "
+          f"torch {torch.__version__}, {os.cpu_count()} CPU cores\n")
+    print(table(rows))
+    Path(args.out).mkdir(parents=True, exist_ok=True)
+    path = Path(args.out) / f"bench-{args.device}.json"
+    path.write_text(json.dumps(rows, indent=1) + "\n")
+    print(f"\nJSON: {path}")
+
+
+if __name__ == "__main__":
+    main()
