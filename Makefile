@@ -4,6 +4,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 R_TESTS := Rscript -e 'res <- testthat::test_local("r-package", reporter = testthat::ProgressReporter$$new(show_praise = FALSE), stop_on_failure = TRUE)'
 
+SEMINAR_OUT ?= seminar-output
+
 .PHONY: install test test-python test-r seminar bench lint check docs
 
 install:
@@ -22,3 +24,12 @@ docs:
 
 lint:
 	$(PY) -m compileall -q python/selfsup tests
+
+# The seminar's R Code section from R (QUICK=1: fewer epochs/replicates; SEMINAR_DATA=path: MNIST files).
+seminar:
+	SEMINAR_PRESET=$(if $(QUICK),quick,full) SEMINAR_OUT="$(SEMINAR_OUT)" SEMINAR_DATA="$(SEMINAR_DATA)" \
+	  Rscript r-package/inst/seminar/seminar.R
+
+# selfsup vs plain-PyTorch references (never part of `make test`). BENCH_ARGS="--device cuda --epochs 2"
+bench:
+	$(PY) bench/bench.py $(BENCH_ARGS)

@@ -112,3 +112,16 @@ def _digits() -> dict:
     x_tr, x_te, y_tr, y_te = train_test_split(
         images, digits.target, test_size=0.2, stratify=digits.target, random_state=0)
     return _splits(x_tr, y_tr, x_te, y_te, DIGIT_CLASSES)
+
+
+def sample_indices(n: int, size: int, *, replace: bool = False, seed: int | None = None) -> np.ndarray:
+    """`size` random integers from 0..n-1 (without replacement unless `replace`).
+
+    The seminar's random draws (which 150 images are labelled, which rotation each image gets)
+    come from here, so R and Python draw the same ones for the same seed.
+    """
+    from ._validate import check_int, check_seed
+    n, size = check_int(n, "n"), check_int(size, "size", minimum=0)
+    if size > n and not replace:
+        raise ValueError(f"`size` ({size}) is larger than `n` ({n}); set replace=True to draw with replacement.")
+    return np.random.default_rng(check_seed(seed)).choice(n, size, replace=replace).astype(np.int64)

@@ -1,24 +1,3 @@
-#' Load a data set as train/test splits
-#'
-#' Reads local files only (nothing is downloaded). Images come back as integer arrays
-#' `(n, height, width)` with values 0..255, labels as factors whose levels are the class names.
-#'
-#' @param name One of `"fashion_mnist"` (Debian package `dataset-fashion-mnist`), `"mnist"`
-#'   (IDX files or a keras `mnist.npz` given by `path`) or `"digits"` (scikit-learn's 8x8 digits).
-#' @param path Optional folder of IDX files, or an `.npz` file.
-#' @returns A list with `train` and `test` (each a list of `x` and `y`) and `classes`.
-#' @family data
-#' @seealso Python: `selfsup.load_dataset()`.
-#' @examples
-#' \dontrun{
-#' d <- load_dataset("digits")
-#' dim(d$train$x)
-#' }
-#' @export
-load_dataset <- function(name, path = NULL) {
-  as_r_dataset(py_call(selfsup_py$load_dataset, name, path = path))
-}
-
 #' Train a classifier on labelled images
 #'
 #' Builds the seminar CNN (or an MLP) and trains it with Adam, or trains `model` further.
