@@ -6,6 +6,8 @@ Only rerun it on purpose (a deliberate change of the numbers), and say why in th
 import json
 from pathlib import Path
 
+import torch
+
 import selfsup as ss
 
 from constants import GOLDEN  # the shared constants (rows, epochs, seed, tolerances)
@@ -29,6 +31,7 @@ def supervised_digits() -> dict:
 
 
 if __name__ == "__main__":
+    torch.set_num_threads(1)  # as the tests run
     OUT.mkdir(exist_ok=True)
     (OUT / "supervised_digits.json").write_text(json.dumps(supervised_digits(), indent=1) + "\n")
     print("wrote", OUT / "supervised_digits.json")

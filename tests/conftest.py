@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 import selfsup as ss
 
@@ -14,6 +15,9 @@ SHARED = ROOT / "shared-data"
 
 # Tests compare exact numbers: keep them on the CPU even where a GPU exists.
 DEVICE = "cpu"
+# One thread, as shared-data/make_golden.py uses: the golden numbers then hold on any core count,
+# and tiny batches don't pay for waking a thread pool (10-30x slower on a busy 2-core machine).
+torch.set_num_threads(1)
 
 
 @pytest.fixture(scope="session")

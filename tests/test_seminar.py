@@ -22,7 +22,7 @@ def test_rotate_matches_numpy_and_turns_counter_clockwise():
 
 def test_r_script_and_python_twin_write_the_same_table(tmp_path):
     env = dict(os.environ, SEMINAR_PRESET="tiny", SEMINAR_DATASET="digits", SEMINAR_OUT=str(tmp_path / "r"),
-               SEMINAR_DEVICE="cpu", SEMINAR_SEED="3")
+               SEMINAR_DEVICE="cpu", SEMINAR_SEED="3", OMP_NUM_THREADS="1")
     subprocess.run(["Rscript", str(ROOT / "r-package" / "inst" / "seminar" / "seminar.R")], env=env,
                    check=True, capture_output=True)
     rows = seminar.run("digits", preset="tiny", seed=3, device="cpu", verbose=False)

@@ -1,4 +1,8 @@
 # Shared by every test file: small data, shared constants, and the golden outputs.
+
+# One torch thread, as pytest and shared-data/make_golden.py use (same numbers, and tiny
+# batches run 10x faster than with a thread pool on a busy 2-core machine).
+reticulate::import("torch")$set_num_threads(1L)
 shared_data <- function(...) {
   # tests run from r-package/tests/testthat; shared-data/ sits at the repository root
   file.path(testthat::test_path("..", "..", "..", "shared-data"), ...)
