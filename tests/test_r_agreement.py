@@ -85,6 +85,7 @@ def test_model_saved_in_r_loads_in_python(r, fitted, tmp_path, digits):
 
 def test_golden_from_r(r, golden):
     s = golden["settings"]
+    r("d <- load_dataset('digits')")
     r(f"g <- fit_supervised(d$train$x[1:{s['n_train']},,], d$train$y[1:{s['n_train']}], epochs = {s['epochs']}, "
       f"batch_size = {s['batch_size']}, validation_split = {s['validation_split']}, seed = {s['seed']}, "
       "device = 'cpu', verbose = FALSE)")
