@@ -103,7 +103,8 @@ def fit(net: nn.Module, task, x: np.ndarray, y: np.ndarray | None, settings: Fit
         perm = torch.randperm(n_train, generator=gen, device=device)
         n_batches = -(-n_train // settings.batch_size)
         bar = tqdm(total=n_batches, desc=f"Epoch {epoch}/{first_epoch + settings.epochs - 1}",
-                   unit="batch", disable=not settings.verbose, leave=True, dynamic_ncols=True)
+                   unit="batch", disable=not settings.verbose, leave=True, dynamic_ncols=True,
+                   mininterval=1.0)  # a log file gets one line a second, not one per batch
         sums: dict[str, torch.Tensor] = {}
         for b in range(n_batches):
             idx = perm[b * settings.batch_size:(b + 1) * settings.batch_size]
