@@ -1,0 +1,88 @@
+# Demonstration data for the pretext tasks beyond grayscale images: thin wrappers over
+# selfsup.demo_data (video, text, audio-like signals, colour photo crops).
+
+#' Moving digits: demo video for the future_frame task
+#'
+#' Sequences of images drifting in straight lines and bouncing off the borders (like Moving
+#' MNIST), made from scikit-learn's digits (drawn at 16x16) or Fashion-MNIST items.
+#'
+#' @param n Number of sequences.
+#' @param frames Frames per sequence.
+#' @param size Height and width of the square canvas.
+#' @param source `"digits"` or `"fashion_mnist"`.
+#' @param objects Objects per sequence.
+#' @param speed Pixels per frame.
+#' @param seed Seed; the same seed gives the same video in R and Python.
+#' @returns An integer array `(n, frames, size, size)` with values 0..255.
+#' @family data
+#' @seealso Python: `selfsup.demo_data.moving_digits()`.
+#' @examples
+#' \dontrun{
+#' v <- moving_digits(100, frames = 6, seed = 1)
+#' pre <- ssl_pretrain(v, "future_frame", epochs = 2, seed = 1)
+#' }
+#' @export
+moving_digits <- function(n = 1000, frames = 10, size = 32, source = "digits", objects = 1, speed = 2,
+                          seed = NULL) {
+  as_r_numeric(py_call(selfsup_py$moving_digits, as_py_int(n, "n"), frames = as_py_int(frames, "frames"),
+                       size = as_py_int(size, "size"), source = source, objects = as_py_int(objects, "objects"),
+                       speed = speed, seed = as_py_int(seed, "seed")))
+}
+
+#' Jane Austen's novels as paragraphs: demo text for the masked_token task
+#'
+#' Read from the janeaustenr package (Debian: `r-cran-janeaustenr`); chapter headings, titles
+#' and the by-line are dropped, the lines of each paragraph joined.
+#'
+#' @param books Some of `"sensesensibility"`, `"prideprejudice"`, `"mansfieldpark"`, `"emma"`,
+#'   `"northangerabbey"`, `"persuasion"`; default all six.
+#' @param min_words Drop paragraphs with fewer words.
+#' @returns A character vector, one paragraph per element.
+#' @family data
+#' @seealso Python: `selfsup.demo_data.austen_text()`.
+#' @examples
+#' \dontrun{
+#' txt <- austen_text("persuasion")
+#' pre <- ssl_pretrain(txt, "masked_token", epochs = 1, seed = 1)
+#' }
+#' @export
+austen_text <- function(books = NULL, min_words = 1) {
+  books <- if (is.null(books)) NULL else as.list(books)
+  unlist(reticulate::py_to_r(py_call(selfsup_py$austen_text, books, min_words = as_py_int(min_words, "min_words"))))
+}
+
+#' Audio-like signals: demo data for the restoration task
+#'
+#' Each signal is a tone (a fundamental and two overtones of random pitch and weights) under an
+#' attack-decay envelope, plus white noise; peak amplitude about 1.
+#'
+#' @param n Number of signals.
+#' @param samples Samples per signal.
+#' @param noise Standard deviation of the added noise.
+#' @param seed Seed.
+#' @returns A matrix `(n, samples)`.
+#' @family data
+#' @seealso Python: `selfsup.demo_data.audio_signals()`.
+#' @export
+audio_signals <- function(n = 1000, samples = 256, noise = 0.05, seed = NULL) {
+  as_r_numeric(py_call(selfsup_py$audio_signals, as_py_int(n, "n"), samples = as_py_int(samples, "samples"),
+                       noise = noise, seed = as_py_int(seed, "seed")))
+}
+
+#' Colour photo crops: demo data for the colorization task
+#'
+#' Random square crops of the two colour photos scikit-learn ships (a temple in China, a
+#' flower), after shrinking the photos by `scale`; half are flipped left-right.
+#'
+#' @param n Number of crops.
+#' @param size Crop height and width.
+#' @param scale Shrink factor applied to the 427x640 photos first.
+#' @param seed Seed.
+#' @returns An integer array `(n, size, size, 3)` with values 0..255 (RGB).
+#' @family data
+#' @seealso Python: `selfsup.demo_data.photo_crops()`.
+#' @export
+photo_crops <- function(n = 1000, size = 32, scale = 0.25, seed = NULL) {
+  as_r_numeric(py_call(selfsup_py$photo_crops, as_py_int(n, "n"), size = as_py_int(size, "size"), scale = scale,
+                       seed = as_py_int(seed, "seed")))
+}

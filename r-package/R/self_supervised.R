@@ -1,0 +1,319 @@
+# Self-supervised learning: thin wrappers over selfsup.self_supervised (pretext tasks, transfer,
+# representation probes), and a plot of what a pretext task does.
+
+# Data for a pretext task: text as a list of strings, everything else as a numeric array.
+as_py_ssl_data <- function(x, arg = "x") {
+  if (is.character(x)) {
+    if (anyNA(x)) stop(sprintf("`%s` contains NA strings; remove them first.", arg), call. = FALSE)
+    return(reticulate::r_to_py(as.list(x)))
+  }
+  as_py_array(x, arg)
+}
+
+# Task options from `...`: whole numbers become integers (R's 3 is a double), the rest as given.
+as_py_options <- function(options) {
+  if (length(options) && (is.null(names(options)) || any(!nzchar(names(options))))) {
+    stop("task options in `...` must be named, e.g. ssl_pretrain(x, \"jigsaw\", n_permutations = 10).",
+         call. = FALSE)
+  }
+  lapply(options, function(value) {
+    if (is.numeric(value) && length(value) == 1L && !is.na(value) && value == round(value) &&
+        abs(value) < .Machine$integer.max) as.integer(value) else value
+  })
+}
+
+#' The pretext tasks
+#'
+#' @returns A data frame with one row per task: `name`, `modality`, `input` (the data it
+#'   takes), `predicts` (what the network learns to predict) and `reference`.
+#' @family self-supervised
+#' @seealso Python: `selfsup.ssl_tasks()`.
+#' @examples
+#' \dontrun{
+#' ssl_tasks()
+#' }
+#' @export
+ssl_tasks <- function() {
+  rows <- reticulate::py_to_r(py_call(selfsup_py$ssl_tasks))
+  cols <- c("name", "modality", "input", "predicts", "reference")
+  as.data.frame(stats::setNames(lapply(cols, function(col) vapply(rows, `[[`, "", col)), cols))
+}
+
+#' Pretrain an encoder with a pretext task
+#'
+#' Pseudo-labels are made from the unlabelled data on the device, batch by batch (for
+#' `"rotation"`, the seminar's task: each image turned by 0, 90, 180 or 270 degrees, and the
+#' network predicts which). See [ssl_tasks()] for every task and the data it takes.
+#'
+#' @param x Unlabelled data: images `(n, height, width[, channels])` for the image tasks (integers
+#'   0..255 or doubles), a character vector for `"masked_token"`, an array `(n, t, height, width)`
+#'   for `"future_frame"`, a matrix `(n, samples)` for `"restoration"`.
+#' @param task The pretext task, a name from `ssl_tasks()$name`.
+#' @param encoder `"cnn"` (the seminar's CNN) or `"mlp"` (for text: the task's own encoder).
+#' @param epochs,batch_size Number of passes over the data and samples per gradient step.
+#' @param validation_split Share of samples (the last ones) held out for validation, in \[0, 1).
+#' @param lr Adam's learning rate.
+#' @param seed Seed for weights, batch order and every pseudo-label; the same seed gives the same model.
+#' @param device `"auto"` (GPU when available), `"cpu"` or `"cuda"`.
+#' @param verbose Show progress.
+#' @param ... Options of the task, e.g. `all_rotations = TRUE` (rotation), `n_permutations = 30`
+#'   (jigsaw), `temperature = 0.5` (simclr); an unknown option is an error listing the valid ones.
+#' @returns A `selfsup_model` with the pretext head; `model$task` is the task, `model$history`
+#'   the loss and pseudo-label metrics per epoch.
+#' @family self-supervised
+#' @seealso Python: `selfsup.ssl_pretrain()`.
+#' @examples
+#' \dontrun{
+#' d <- load_dataset("fashion_mnist")
+#' pre <- ssl_pretrain(d$train$x, "rotation", epochs = 2, seed = 1)
+#' plot(pre)
+#' }
+#' @export
+ssl_pretrain <- function(x, task = "rotation", encoder = "cnn", epochs = 10, batch_size = 64,
+                         validation_split = 0, lr = 0.001, seed = NULL, device = "auto", verbose = TRUE, ...) {
+  args <- c(list(selfsup_py$ssl_pretrain, as_py_ssl_data(x), task = task, encoder = encoder,
+                 epochs = as_py_int(epochs, "epochs"), batch_size = as_py_int(batch_size, "batch_size"),
+                 validation_split = validation_split, lr = lr, seed = as_py_int(seed, "seed"),
+                 device = device, verbose = verbose), as_py_options(list(...)))
+  as_r_model(do.call(py_call, args))
+}
+
+#' Fine-tune a pretrained encoder on labelled images
+#'
+#' The seminar's transfer recipe: a new classifier for `x`'s image size gets every encoder
+#' weight of `pretrained` whose name and shape match (a patch-level encoder's dense layer does
+#' not fit whole images: it starts from random weights, with a warning); a fresh output layer is
+#' trained with the encoder frozen for `freeze_epochs`, then everything for `finetune_epochs`.
+#'
+#' @param pretrained A `selfsup_model` from [ssl_pretrain()] (or any model: its encoder is used).
+#' @param x,y Labelled images and their labels (as for [fit_supervised()]).
+#' @param classes Optional class names (default: the levels of `y`).
+#' @param freeze_epochs,finetune_epochs Epochs with the encoder frozen, then with all layers
+#'   trained (0 skips a phase). History rows `1..freeze_epochs` are the frozen phase.
+#' @param freeze_to Last layer frozen in the first phase, by name or 1-based position (default: the
+#'   encoder's last layer). The seminar freezes only the convolution block: `freeze_to = "drop2"`.
+#' @inheritParams fit_supervised
+#' @returns A classifier `selfsup_model`. Which weights were copied:
+#'   `model$py$spec$transfer`.
+#' @family self-supervised
+#' @seealso Python: `selfsup.ssl_finetune()`.
+#' @examples
+#' \dontrun{
+#' d <- load_dataset("fashion_mnist")
+#' pre <- ssl_pretrain(d$train$x, "rotation", epochs = 2, seed = 1)
+#' i <- sample(60000, 150)
+#' m <- ssl_finetune(pre, d$train$x[i, , ], d$train$y[i], seed = 1)
+#' evaluate(m, d$test$x, d$test$y)
+#' }
+#' @export
+ssl_finetune <- function(pretrained, x, y, classes = NULL, freeze_epochs = 10, finetune_epochs = 10,
+                         freeze_to = NULL, batch_size = 64, validation_split = 0, lr = 0.001, seed = NULL, device = "auto",
+                         verbose = TRUE) {
+  pre <- as_py_model(pretrained, "pretrained")
+  labels <- as_py_labels(y, classes = classes)
+  warnings_py <- reticulate::import("warnings")
+  fitted <- with(warnings_py$catch_warnings(), {  # the R warning below replaces Python's
+    warnings_py$simplefilter("ignore")
+    py_call(selfsup_py$ssl_finetune, pre, as_py_array(x), labels$codes, classes = labels$classes,
+            freeze_epochs = as_py_int(freeze_epochs, "freeze_epochs"),
+            finetune_epochs = as_py_int(finetune_epochs, "finetune_epochs"),
+            freeze_to = as_py_layer(freeze_to, "freeze_to"),
+            batch_size = as_py_int(batch_size, "batch_size"), validation_split = validation_split, lr = lr,
+            seed = as_py_int(seed, "seed"), device = device, verbose = verbose)
+  })
+  transfer <- reticulate::py_to_r(fitted$spec)$transfer
+  skipped <- unlist(transfer$not_copied)
+  if (length(skipped)) {
+    warning(sprintf(paste("ssl_finetune: %d encoder weight(s) of `pretrained` do not fit these images and start",
+                          "from random weights: %s. Copied: %s."), length(skipped), paste(skipped, collapse = ", "),
+                    paste(unlist(transfer$copied), collapse = ", ")), call. = FALSE)
+  }
+  as_r_model(fitted)
+}
+
+#' Encoder features of a model
+#'
+#' @param model A `selfsup_model` (pretrained or classifier).
+#' @param x Data of the kind the model was trained on.
+#' @param batch_size Samples per forward pass.
+#' @param device `"auto"`, `"cpu"` or `"cuda"`.
+#' @returns A matrix `(n, features)`. Multi-patch tasks (relative_position, jigsaw) concatenate
+#'   the features of every grid cell.
+#' @family self-supervised
+#' @seealso Python: `selfsup.ssl_embed()`.
+#' @export
+ssl_embed <- function(model, x, batch_size = 1024, device = "auto") {
+  py_call(selfsup_py$ssl_embed, as_py_model(model), as_py_ssl_data(x),
+          batch_size = as_py_int(batch_size, "batch_size"), device = device)
+}
+
+#' Judge a representation with a linear or k-nearest-neighbour probe
+#'
+#' Frozen encoder features ([ssl_embed()]) of the training images train a classifier from
+#' scikit-learn: logistic regression on standardised features (`"linear"`) or k nearest
+#' neighbours by cosine similarity (`"knn"`); its accuracy on the test images is reported.
+#'
+#' @param model A `selfsup_model`.
+#' @param x_train,y_train Labelled training images and labels.
+#' @param x_test,y_test Test images and labels (with the same classes).
+#' @param protocol `"linear"` or `"knn"`.
+#' @param n_neighbors Neighbours for `"knn"`.
+#' @param max_iter Iterations of the logistic regression.
+#' @inheritParams ssl_embed
+#' @returns A named list: `protocol`, `accuracy` (test), `train_accuracy`, `n_train`, `n_test`,
+#'   `n_features`.
+#' @family self-supervised
+#' @seealso Python: `selfsup.ssl_evaluate()`.
+#' @export
+ssl_evaluate <- function(model, x_train, y_train, x_test, y_test, protocol = "linear", n_neighbors = 5,
+                         max_iter = 1000, batch_size = 1024, device = "auto") {
+  train <- as_py_labels(y_train, "y_train")
+  test <- as_py_labels(y_test, "y_test", classes = unlist(train$classes))
+  py_call(selfsup_py$ssl_evaluate, as_py_model(model), as_py_ssl_data(x_train, "x_train"), train$codes,
+          as_py_ssl_data(x_test, "x_test"), test$codes, protocol = protocol,
+          n_neighbors = as_py_int(n_neighbors, "n_neighbors"), max_iter = as_py_int(max_iter, "max_iter"),
+          batch_size = as_py_int(batch_size, "batch_size"), device = device)
+}
+
+#' What a pretext task does
+#'
+#' One batch made from the first `n` samples: the inputs the network sees (the turned image,
+#' the patches, the shuffled tiles, the two views, the masked or degraded input) with the
+#' pseudo-labels or targets it must predict, and the model's outputs when `model` is given.
+#'
+#' @param x Data the task takes (see [ssl_pretrain()]).
+#' @param task The task (default: `model`'s task, or `"rotation"`).
+#' @param model Optional pretrained `selfsup_model`: its predictions (or reconstructions) are added.
+#' @param n Number of samples.
+#' @param seed Seed of the random choices (rotations, patches, permutations, augmentations).
+#' @param device `"cpu"` (default), `"auto"` or `"cuda"`.
+#' @param ... Options of the task (ignored with `model`: it uses its own).
+#' @returns A `selfsup_ssl_show` list: `task`; `inputs`, an array `(n, [pieces,] height, width[,
+#'   channels])`; `pieces`; `targets` (a factor when the task names its pseudo-labels, else as
+#'   Python gives them: e.g. target images, or 0-based partner views for simclr); `outputs`
+#'   likewise, with `model`. `plot()` draws it.
+#' @family self-supervised
+#' @seealso Python: `selfsup.ssl_show()`, `selfsup.plot_ssl_show()`.
+#' @examples
+#' \dontrun{
+#' d <- load_dataset("fashion_mnist")
+#' plot(ssl_show(d$train$x, "jigsaw", n = 4))
+#' }
+#' @export
+ssl_show <- function(x, task = NULL, model = NULL, n = 8, seed = 0, device = "cpu", ...) {
+  args <- c(list(selfsup_py$ssl_show, as_py_ssl_data(x), task = task,
+                 model = if (is.null(model)) NULL else as_py_model(model), n = as_py_int(n, "n"),
+                 seed = as_py_int(seed, "seed"), device = device), as_py_options(list(...)))
+  shown <- reticulate::py_to_r(do.call(py_call, args))
+  names_ <- unlist(shown$target_names)
+  relabel <- function(v) {
+    if (is.null(v) || is.null(names_) || !is.integer(v) && !(is.numeric(v) && all(v == round(v)))) return(v)
+    f <- factor(names_[as.integer(v) + 1L], levels = names_)
+    if (!is.null(dim(v)) && length(dim(v)) > 1) dim(f) <- dim(v)
+    f
+  }
+  out <- list(task = shown$task, inputs = drop_array(shown$inputs), pieces = as.integer(shown$pieces),
+              targets = relabel(drop_array(shown$targets)), outputs = relabel(drop_array(shown$outputs)),
+              target_names = names_)
+  structure(out[!vapply(out, is.null, TRUE)], class = "selfsup_ssl_show")
+}
+
+drop_array <- function(v) if (!is.null(v) && length(dim(v)) == 1L) as.vector(v) else v
+
+#' @export
+print.selfsup_ssl_show <- function(x, ...) {
+  shape <- if (is.null(dim(x$inputs))) length(x$inputs) else dim(x$inputs)
+  cat(sprintf("Pretext task \"%s\": %d samples, inputs %s%s\n", x$task, shape[1], paste(shape, collapse = " x "),
+              if (x$pieces > 1) sprintf(" (%d pieces each)", x$pieces) else ""))
+  if (is.factor(x$targets) || is.null(dim(x$targets))) {
+    cat("targets:", show_values(x$targets), "\n")
+  }
+  if (!is.null(x$outputs) && (is.factor(x$outputs) || is.null(dim(x$outputs)))) {
+    cat("outputs:", show_values(x$outputs), "\n")
+  }
+  invisible(x)
+}
+
+show_values <- function(v) {
+  v <- utils::head(v, 8)
+  if (is.character(v)) paste0("\"", v, "\"", collapse = " ") else paste(format(as.character(v)), collapse = " ")
+}
+
+#' Plot what a pretext task does
+#'
+#' One row per sample: its input pieces (image, patches, tiles or views), then its target and
+#' the model's output where they are images or signals; class pseudo-labels are written above
+#' the row. Base graphics.
+#'
+#' @param x A `selfsup_ssl_show` from [ssl_show()].
+#' @param y Unused.
+#' @param ... Unused.
+#' @returns `NULL`, invisibly.
+#' @family self-supervised
+#' @export
+plot.selfsup_ssl_show <- function(x, y, ...) {
+  n <- if (is.null(dim(x$inputs))) length(x$inputs) else dim(x$inputs)[1]
+  sample_of <- function(a, i) {
+    if (is.null(a) || is.null(dim(a))) return(NULL)
+    d <- dim(a)
+    array(a[i + (seq_len(prod(d[-1])) - 1L) * d[1]], dim = d[-1])
+  }
+  labels <- character(n)
+  rows <- lapply(seq_len(n), function(i) {
+    inp <- if (is.character(x$inputs)) x$inputs[i] else sample_of(x$inputs, i)  # text: the masked string
+    pieces <- if (x$pieces > 1) lapply(seq_len(x$pieces), function(k) sample_of(inp, k)) else list(inp)
+    panels <- lapply(pieces, function(p) list(data = p, title = ""))
+    text <- character()
+    for (key in c("targets", "outputs")) {
+      v <- x[[key]]
+      if (is.null(v)) next
+      if (is.null(dim(v)) || is.factor(v) || length(dim(v)) == 2L && all(v == round(v))) {  # labels, ids
+        value <- if (is.null(dim(v))) as.character(v[i]) else paste(v[i, ], collapse = " ")
+        text <- c(text, sprintf("%s: %s", if (key == "targets") "target" else "predicted", value))
+      } else {
+        panels[[length(panels) + 1L]] <- list(data = sample_of(v, i), title = sub("s$", "", key))
+      }
+    }
+    labels[i] <<- paste(text, collapse = "\n")
+    panels
+  })
+  cols <- max(lengths(rows))
+  old <- graphics::par(mfrow = c(n, cols), oma = c(0, 0, 2, 0))
+  on.exit(graphics::par(old))
+  for (i in seq_len(n)) {
+    for (j in seq_len(cols)) {
+      graphics::par(mar = c(0.2, 0.2, if (any(nzchar(labels))) 1.6 else 1, 0.2))
+      if (j > length(rows[[i]])) {
+        graphics::plot.new()
+        next
+      }
+      draw_panel(rows[[i]][[j]]$data)
+      graphics::title(rows[[i]][[j]]$title, cex.main = 0.7, line = 0.2)
+      if (j == 1L && nzchar(labels[i])) {
+        graphics::mtext(gsub("\n", "; ", labels[i]), side = 3, adj = 0, cex = 0.55, line = 0.2, xpd = NA)
+      }
+    }
+  }
+  graphics::mtext(sprintf("pretext task: %s", x$task), outer = TRUE, cex = 0.8)
+  invisible(NULL)
+}
+
+# One panel: an image (height, width[, 3]) in [0, 1], a 1-d signal, or a text.
+draw_panel <- function(a) {
+  if (is.character(a)) {
+    graphics::plot.new()
+    graphics::text(0, 0.5, paste(strwrap(a, 50), collapse = "\n"), adj = 0, cex = 0.6, xpd = NA)
+    return(invisible())
+  }
+  if (is.null(dim(a)) || length(dim(a)) == 1L) {
+    graphics::plot(as.vector(a), type = "l", axes = FALSE, xlab = "", ylab = "")
+    graphics::box()
+    return(invisible())
+  }
+  a <- pmin(pmax(a, 0), 1)
+  graphics::plot.new()
+  graphics::plot.window(c(0, dim(a)[2]), c(0, dim(a)[1]), asp = 1)
+  raster <- if (length(dim(a)) == 3L) grDevices::rgb(a[, , 1], a[, , 2], a[, , 3]) else grDevices::gray(a)
+  dim(raster) <- dim(a)[1:2]
+  graphics::rasterImage(raster, 0, 0, dim(a)[2], dim(a)[1], interpolate = FALSE)
+}
