@@ -1,0 +1,132 @@
+# Semi-supervised learning: thin wrappers over selfsup.semi_supervised. Unlabelled samples are NA
+# in `y` (-1 in Python).
+
+#' Self-training with pseudo-labels
+#'
+#' Lee (2013) style: train a classifier on the labelled images (`epochs`), then in each of
+#' `rounds` rounds label the unlabelled images the model is at least `threshold` sure about and
+#' train on labelled plus pseudo-labelled images (`round_epochs`).
+#'
+#' @param x Images `(n, height, width[, channels])` (a matrix with `encoder = "mlp"`).
+#' @param y Labels, `NA` for unlabelled images: a factor (its levels are the classes), character
+#'   or integer. At least two classes must be labelled.
+#' @param threshold Confidence (top class probability) a pseudo-label needs, in \[0, 1\].
+#' @param rounds Number of pseudo-labelling rounds (0: supervised only).
+#' @param round_epochs Epochs per round over labelled + pseudo-labelled images.
+#' @param classes Optional class names (default: the levels of `y`).
+#' @param validation_split Share of the labelled images (the last ones) held out for validation.
+#' @inheritParams fit_supervised
+#' @returns A `selfsup_model` (task `"pseudo_label"`); its history has `round` and
+#'   `pseudo_labelled` columns.
+#' @family semi-supervised
+#' @seealso Python: `selfsup.semi_supervised.fit_pseudo_label()`.
+#' @examples
+#' \dontrun{
+#' d <- load_dataset("digits")
+#' y <- d$train$y
+#' y[-(1:100)] <- NA
+#' m <- fit_pseudo_label(d$train$x, y, epochs = 20, rounds = 2, seed = 1)
+#' evaluate(m, d$test$x, d$test$y)
+#' }
+#' @export
+fit_pseudo_label <- function(x, y, threshold = 0.95, rounds = 3, round_epochs = 1, classes = NULL,
+                             encoder = "cnn", epochs = 10, batch_size = 64, validation_split = 0, lr = 0.001,
+                             seed = NULL, device = "auto", verbose = TRUE) {
+  labels <- as_py_labels(y, classes = classes, allow_na = TRUE)
+  as_r_model(py_call(
+    selfsup_py$fit_pseudo_label, as_py_array(x), labels$codes, threshold = threshold,
+    rounds = as_py_int(rounds, "rounds"), round_epochs = as_py_int(round_epochs, "round_epochs"),
+    classes = labels$classes, encoder = encoder, epochs = as_py_int(epochs, "epochs"),
+    batch_size = as_py_int(batch_size, "batch_size"), validation_split = validation_split, lr = lr,
+    seed = as_py_int(seed, "seed"), device = device, verbose = verbose
+  ))
+}
+
+#' Label spreading on a k-nearest-neighbour graph
+#'
+#' Zhou et al. (2004), as scikit-learn's `LabelSpreading(kernel = "knn")`: labels flow along a
+#' symmetrically normalised kNN graph, `F <- alpha S F + (1 - alpha) Y`, until they settle.
+#' Transductive: it labels the samples it is given.
+#'
+#' @param x A matrix `(n, features)` or images (flattened).
+#' @param y Labels, `NA` for unlabelled samples (as for [fit_pseudo_label()]).
+#' @param n_neighbors Neighbours per sample in the graph (the sample itself counted, as in
+#'   scikit-learn).
+#' @param alpha Share of its label a sample takes from its neighbours each iteration, in (0, 1).
+#' @param max_iter Most iterations.
+#' @param tol Stop when the total change of the label distributions is below `tol`.
+#' @param classes Optional class names (default: the levels of `y`).
+#' @param device `"auto"`, `"cpu"` or `"cuda"`.
+#' @returns A `selfsup_label_spreading` list: `labels` (a factor for every sample),
+#'   `distributions` (n x classes), `classes`, `iterations`, `history` (`iteration`, `change`).
+#' @family semi-supervised
+#' @seealso Python: `selfsup.semi_supervised.label_spreading()`.
+#' @export
+label_spreading <- function(x, y, n_neighbors = 7, alpha = 0.2, max_iter = 30, tol = 1e-3, classes = NULL,
+                            device = "auto") {
+  labels <- as_py_labels(y, classes = classes, allow_na = TRUE)
+  as_r_label_spreading(py_call(
+    selfsup_py$label_spreading, as_py_array(x), labels$codes, n_neighbors = as_py_int(n_neighbors, "n_neighbors"),
+    alpha = alpha, max_iter = as_py_int(max_iter, "max_iter"), tol = tol, classes = labels$classes,
+    device = device
+  ))
+}
+
+#' FixMatch
+#'
+#' Sohn et al. (2020): each step takes a batch of labelled images and `mu` times as many
+#' unlabelled ones; the model's prediction on a strongly augmented view of an unlabelled image
+#' is trained towards its own prediction on a weakly augmented view, where that prediction is at
+#' least `threshold` sure. Augmentations are made on the device.
+#'
+#' @param x Images `(n, height, width[, channels])`.
+#' @param y Labels, `NA` for unlabelled images (as for [fit_pseudo_label()]).
+#' @param threshold Confidence a pseudo-label needs, in \[0, 1\].
+#' @param lambda_u Weight of the unlabelled loss.
+#' @param mu Unlabelled images per labelled image in each step.
+#' @param flip Use horizontal flips (right for clothes and photos, wrong for digits).
+#' @param classes Optional class names (default: the levels of `y`).
+#' @param epochs Passes over the *labelled* images.
+#' @param validation_split Share of the labelled images (the last ones) held out for validation.
+#' @inheritParams fit_supervised
+#' @returns A `selfsup_model` (task `"fixmatch"`); its history has `mask_rate`, the share of
+#'   unlabelled images confident enough to learn from.
+#' @family semi-supervised
+#' @seealso Python: `selfsup.semi_supervised.fit_fixmatch()`.
+#' @export
+fit_fixmatch <- function(x, y, threshold = 0.95, lambda_u = 1, mu = 7, flip = FALSE, classes = NULL,
+                         encoder = "cnn", epochs = 10, batch_size = 64, validation_split = 0, lr = 0.001,
+                         seed = NULL, device = "auto", verbose = TRUE) {
+  labels <- as_py_labels(y, classes = classes, allow_na = TRUE)
+  as_r_model(py_call(
+    selfsup_py$fit_fixmatch, as_py_array(x), labels$codes, threshold = threshold, lambda_u = lambda_u,
+    mu = as_py_int(mu, "mu"), flip = flip, classes = labels$classes, encoder = encoder,
+    epochs = as_py_int(epochs, "epochs"), batch_size = as_py_int(batch_size, "batch_size"),
+    validation_split = validation_split, lr = lr, seed = as_py_int(seed, "seed"), device = device,
+    verbose = verbose
+  ))
+}
+
+#' @export
+print.selfsup_label_spreading <- function(x, ...) {
+  cat(sprintf("Label spreading: %d samples, %d classes, %d iterations\n",
+              length(x$labels), length(x$classes), x$iterations))
+  print(table(x$labels, dnn = NULL))
+  invisible(x)
+}
+
+#' Plot how label spreading converged
+#'
+#' @param x A result of [label_spreading()].
+#' @param y,... Unused.
+#' @returns A ggplot object: total change of the label distributions per iteration (log scale).
+#' @family semi-supervised
+#' @export
+plot.selfsup_label_spreading <- function(x, y, ...) {
+  need_ggplot2()
+  ggplot2::ggplot(x$history, ggplot2::aes(iteration, change)) + ggplot2::geom_line() + ggplot2::geom_point() +
+    ggplot2::scale_y_log10() + ggplot2::labs(title = "Label spreading: change per iteration") +
+    ggplot2::theme_minimal()
+}
+
+utils::globalVariables(c("iteration", "change"))

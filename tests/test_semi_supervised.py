@@ -1,0 +1,129 @@
+"""Pseudo-labels, label spreading and FixMatch: agreement with scikit-learn, histories, errors."""
+import numpy as np
+import pytest
+import torch
+from sklearn.datasets import load_digits
+from sklearn.semi_supervised import LabelSpreading
+
+from selfsup.semi_supervised import (FixMatch, LabelSpreadingResult, fit_fixmatch, fit_pseudo_label,
+                                     label_spreading, strong_augment, weak_augment)
+from selfsup.supervised import predict
+
+DIGITS = load_digits()
+X = DIGITS.data                                  # (1797, 64)
+Y = DIGITS.target
+IMAGES = (DIGITS.images[:300] * 15).astype(np.uint8)
+ACCURACY_POINTS = 0.01                           # "within 1 point"
+
+
+def partial(y, n_labelled, seed=0):
+    out = np.full_like(y, -1)
+    keep = np.random.default_rng(seed).permutation(len(y))[:n_labelled]
+    out[keep] = y[keep]
+    return out
+
+
+@pytest.mark.parametrize("n_neighbors, alpha", [(7, 0.2), (10, 0.8)])
+def test_label_spreading_matches_sklearn_knn_kernel(n_neighbors, alpha):
+    yp = partial(Y, 150)
+    ours = label_spreading(X, yp, n_neighbors=n_neighbors, alpha=alpha, max_iter=100, device="cpu")
+    ref = LabelSpreading(kernel="knn", n_neighbors=n_neighbors, alpha=alpha, max_iter=100).fit(X, yp)
+    assert isinstance(ours, LabelSpreadingResult)
+    assert abs((ours.labels == Y).mean() - (ref.transduction_ == Y).mean()) <= ACCURACY_POINTS
+    assert (ours.labels == ref.transduction_).mean() > 0.99
+    assert ours.distributions.shape == (len(X), 10)
+    np.testing.assert_allclose(ours.distributions.sum(1), 1)
+    assert ours.iterations == len(ours.history) and ours.history[-1]["change"] < 1e-3
+
+
+def test_label_spreading_on_images_and_named_classes():
+    yp = partial(DIGITS.target[:300], 60)
+    res = label_spreading(IMAGES, yp, classes=[f"d{i}" for i in range(10)], device="cpu")
+    assert res.classes[3] == "d3" and res.labels.shape == (300,)
+
+
+def test_pseudo_label_rounds_are_in_the_history():
+    yp = partial(DIGITS.target[:300], 100)
+    model = fit_pseudo_label(IMAGES, yp, threshold=0.1, rounds=2, epochs=2, seed=0, device="cpu",
+                             verbose=False, validation_split=0.2)
+    assert model.task == "pseudo_label" and model.classes == [str(i) for i in range(10)]
+    assert [r["round"] for r in model.history] == [0, 0, 1, 2]
+    assert model.history[0]["pseudo_labelled"] == 0 and model.history[-1]["pseudo_labelled"] > 0
+    assert "val_accuracy" in model.history[-1]
+    assert predict(model, IMAGES[:4]).shape == (4,)
+
+
+def test_pseudo_label_same_seed_same_model():
+    yp = partial(DIGITS.target[:300], 100)
+    a = fit_pseudo_label(IMAGES, yp, threshold=0.1, rounds=1, epochs=1, seed=4, device="cpu", verbose=False)
+    b = fit_pseudo_label(IMAGES, yp, threshold=0.1, rounds=1, epochs=1, seed=4, device="cpu", verbose=False)
+    np.testing.assert_array_equal(predict(a, IMAGES, type="prob"), predict(b, IMAGES, type="prob"))
+
+
+def test_fixmatch_trains_with_mask_rate_and_validation():
+    yp = partial(DIGITS.target[:300], 100)
+    model = fit_fixmatch(IMAGES, yp, threshold=0.0, mu=2, epochs=2, batch_size=16, validation_split=0.2,
+                         seed=0, device="cpu", verbose=False)
+    assert model.task == "fixmatch" and len(model.history) == 2
+    row = model.history[-1]
+    assert row["mask_rate"] == 1.0          # threshold 0: every unlabelled image is used
+    assert {"loss", "accuracy", "val_loss", "val_accuracy"} <= set(row)
+
+
+def test_fixmatch_task_batches_and_loss():
+    gen = torch.Generator().manual_seed(0)
+    pool = torch.from_numpy(IMAGES[:50]).unsqueeze(1)
+    task = FixMatch(pool, mu=3, threshold=0.5, lambda_u=1.0, flip=True)
+    x, y = pool[:4], torch.arange(4)
+    inputs, targets = task.batch(x, y, gen)
+    assert inputs.shape == (4 + 2 * 3 * 4, 1, 8, 8) and inputs.dtype == torch.float32
+    logits = torch.zeros(len(inputs), 10)
+    logits[4:16, 2] = 10.0                 # confident weak views -> pseudo-label 2
+    assert task.metrics(logits, targets)["mask_rate"] == 1.0
+    expected = torch.nn.functional.cross_entropy(logits[:4], y) + torch.nn.functional.cross_entropy(
+        logits[16:], torch.full((12,), 2))
+    assert torch.isclose(task.loss(logits, targets), expected)
+    with torch.no_grad():                  # evaluation: plain classification
+        inputs, _ = task.batch(x, y, gen)
+    assert inputs.shape == (4, 1, 8, 8)
+
+
+def test_augmentations_keep_shape_and_range():
+    gen = torch.Generator().manual_seed(1)
+    x = torch.rand(6, 1, 8, 8)
+    for aug in (weak_augment, strong_augment):
+        out = aug(x, gen, flip=True)
+        assert out.shape == x.shape and out.min() >= -1e-6 and out.max() <= 1 + 1e-6
+        assert not torch.equal(out, x)
+
+
+ALL_NA = np.full(300, -1)
+ONE_CLASS = np.where(np.arange(300) < 20, 3, -1)
+ALL_LABELLED = DIGITS.target[:300]
+
+
+@pytest.mark.parametrize("fn", [label_spreading, fit_pseudo_label, fit_fixmatch])
+@pytest.mark.parametrize("y, match", [
+    (ALL_NA, r"`y` has no labelled samples \(all 300 are -1/NA\)"),
+    (ONE_CLASS, r"`y` labels only one class \(3\)"),
+    (np.full(299, -1), r"`y` has 299 labels but `x` has 300 samples"),
+    (np.full(300, -2), r"`y` must hold -1 \(unlabelled\) or class indices"),
+])
+def test_bad_labels_name_the_argument(fn, y, match):
+    with pytest.raises(ValueError, match=match):
+        fn(IMAGES, y, device="cpu")
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda: fit_pseudo_label(IMAGES, ALL_LABELLED), r"`y` has no unlabelled samples"),
+    (lambda: fit_fixmatch(IMAGES, ALL_LABELLED), r"`y` has no unlabelled samples"),
+    (lambda: label_spreading(X[:5], partial(Y[:5], 3), n_neighbors=5), r"`n_neighbors` is 5 but"),
+    (lambda: label_spreading(X, partial(Y, 50), alpha=1.0), r"`alpha` must be in \(0.0, 1.0\)"),
+    (lambda: fit_fixmatch(IMAGES, partial(DIGITS.target[:300], 50), threshold=1.5),
+     r"`threshold` must be in \[0.0, 1.0\]"),
+    (lambda: fit_fixmatch(X, partial(Y, 50)), r"`x` must have 3 or 4 dimensions"),
+    (lambda: fit_pseudo_label(IMAGES, partial(DIGITS.target[:300], 50), rounds=-1), r"`rounds` must be at least 0"),
+])
+def test_bad_settings_name_the_argument(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
