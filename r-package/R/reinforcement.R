@@ -1,0 +1,302 @@
+# Reinforcement learning on gymnasium environments: thin wrappers over selfsup.reinforcement.
+
+#' Make a gymnasium environment
+#'
+#' Needed only for options such as `is_slippery = FALSE`; every `rl_*` function also takes an
+#' environment id such as `"FrozenLake-v1"`. Text environments (FrozenLake, Taxi, CliffWalking)
+#' are made to draw themselves as text for [rl_play()].
+#'
+#' @param env An environment id: `"FrozenLake-v1"`, `"FrozenLake8x8-v1"`, `"Taxi-v4"`,
+#'   `"CliffWalking-v1"`, `"Blackjack-v1"`, `"CartPole-v1"`, ...
+#' @param ... Options of the environment, e.g. `is_slippery = FALSE`, `map_name = "8x8"`.
+#' @returns A gymnasium environment (a Python object).
+#' @family reinforcement
+#' @seealso Python: `selfsup.reinforcement.rl_env()`.
+#' @examples
+#' \dontrun{
+#' lake <- rl_env("FrozenLake-v1", is_slippery = FALSE)
+#' rl_value_iteration(lake)
+#' }
+#' @export
+rl_env <- function(env, ...) {
+  py_call(selfsup_py$rl_env, as_py_env(env), ...)
+}
+
+#' Solve a known MDP: value iteration and policy iteration
+#'
+#' Exact solutions for environments that publish their model (FrozenLake, Taxi, CliffWalking),
+#' or for your own transition and reward arrays. Value iteration repeats Bellman optimality
+#' backups until no value changes by more than `tol`; policy iteration evaluates the current
+#' policy exactly and improves it greedily until it stops changing.
+#'
+#' @param env An environment id or [rl_env()] object; or `NULL` with `transitions` and `rewards`.
+#' @param transitions Optional array `P[s, a, s']` of dimension (states, actions, states): the
+#'   probability of moving from `s` to `s'` with action `a`; each `P[s, a, ]` sums to 1.
+#' @param rewards Optional matrix `R[s, a]` (states x actions): the expected reward.
+#' @param gamma Discount in (0, 1].
+#' @param tol Convergence tolerance.
+#' @param max_iterations Most sweeps (value iteration) or improvements (policy iteration).
+#' @returns A `selfsup_rl_tabular` agent: `q` (states x actions matrix), `values` and `policy`
+#'   (a factor of actions), both named by state, `history` (a data frame: `iteration`, `delta`),
+#'   `iterations`, `gamma`.
+#' @family reinforcement
+#' @seealso Python: `selfsup.reinforcement.rl_value_iteration()`.
+#' @examples
+#' \dontrun{
+#' vi <- rl_value_iteration("FrozenLake-v1", gamma = 0.99)
+#' matrix(vi$policy, 4, 4, byrow = TRUE)
+#' rl_evaluate(vi, episodes = 1000, seed = 1)
+#' }
+#' @export
+rl_value_iteration <- function(env = NULL, transitions = NULL, rewards = NULL, gamma = 0.99, tol = 1e-10,
+                               max_iterations = 100000) {
+  rl_solve(selfsup_py$rl_value_iteration, env, transitions, rewards, gamma, tol, max_iterations)
+}
+
+#' @rdname rl_value_iteration
+#' @export
+rl_policy_iteration <- function(env = NULL, transitions = NULL, rewards = NULL, gamma = 0.99, tol = 1e-10,
+                                max_iterations = 1000) {
+  rl_solve(selfsup_py$rl_policy_iteration, env, transitions, rewards, gamma, tol, max_iterations)
+}
+
+rl_solve <- function(fun, env, transitions, rewards, gamma, tol, max_iterations) {
+  as_r_agent(py_call(
+    fun, as_py_env(env),
+    transitions = if (is.null(transitions)) NULL else as_py_array(transitions, "transitions"),
+    rewards = if (is.null(rewards)) NULL else as_py_array(rewards, "rewards"),
+    gamma = gamma, tol = tol, max_iterations = as_py_int(max_iterations, "max_iterations")
+  ))
+}
+
+#' Learn from episodes: Monte Carlo control and Q-learning
+#'
+#' Tabular control for environments with a finite set of states (FrozenLake, Taxi, CliffWalking,
+#' Blackjack's (player sum, dealer card, usable ace) tuples). Monte Carlo control plays whole
+#' episodes with an epsilon-greedy policy and averages the returns that followed each
+#' (state, action); Q-learning updates after every step towards r + gamma max Q(s', .).
+#'
+#' @param env An environment id or [rl_env()] object.
+#' @param episodes Number of training episodes.
+#' @param gamma Discount in (0, 1].
+#' @param epsilon Exploration rate (of the first episode when `epsilon_end` is given).
+#' @param epsilon_end Optional: decay epsilon linearly to this value by the last episode.
+#' @param first_visit Monte Carlo: use only the first visit of a pair in an episode.
+#' @param alpha Step size; for Monte Carlo `NULL` means sample averages (1/n).
+#' @param max_steps Cut episodes longer than this.
+#' @param seed Seed: the same seed gives the same tables, in R and in Python.
+#' @returns A `selfsup_rl_tabular` agent (see [rl_value_iteration()]) with `visits` (how often
+#'   each state-action pair was updated) and `history` per episode (`episode`, `return`,
+#'   `length`, `epsilon`); `plot()` shows the learning curve.
+#' @family reinforcement
+#' @seealso Python: `selfsup.reinforcement.rl_monte_carlo()`, `rl_q_learning()`.
+#' @examples
+#' \dontrun{
+#' mc <- rl_monte_carlo("Blackjack-v1", episodes = 200000, seed = 1)
+#' rl_evaluate(mc, episodes = 10000, seed = 2)
+#' plot(mc)
+#' }
+#' @export
+rl_monte_carlo <- function(env = "Blackjack-v1", episodes = 500000, gamma = 1, epsilon = 0.1,
+                           epsilon_end = NULL, first_visit = TRUE, alpha = NULL, max_steps = 1000,
+                           seed = NULL) {
+  as_r_agent(py_call(
+    selfsup_py$rl_monte_carlo, as_py_env(env), episodes = as_py_int(episodes, "episodes"), gamma = gamma,
+    epsilon = epsilon, epsilon_end = epsilon_end, first_visit = first_visit, alpha = alpha,
+    max_steps = as_py_int(max_steps, "max_steps"), seed = as_py_int(seed, "seed")
+  ))
+}
+
+#' @rdname rl_monte_carlo
+#' @export
+rl_q_learning <- function(env = "FrozenLake-v1", episodes = 20000, gamma = 0.99, alpha = 0.1, epsilon = 0.1,
+                          epsilon_end = NULL, max_steps = 1000, seed = NULL) {
+  as_r_agent(py_call(
+    selfsup_py$rl_q_learning, as_py_env(env), episodes = as_py_int(episodes, "episodes"), gamma = gamma,
+    alpha = alpha, epsilon = epsilon, epsilon_end = epsilon_end, max_steps = as_py_int(max_steps, "max_steps"),
+    seed = as_py_int(seed, "seed")
+  ))
+}
+
+#' Deep Q-learning (DQN)
+#'
+#' A Q-network (an MLP on the torch core, GPU when present) learns from a replay buffer of the
+#' agent's own transitions, with a target network and epsilon-greedy exploration. Defaults are
+#' tuned for CartPole-v1.
+#'
+#' @param env An environment id or [rl_env()] object with vector observations and discrete actions.
+#' @param steps Environment steps of training.
+#' @param gamma Discount in (0, 1].
+#' @param lr Adam's learning rate.
+#' @param batch_size Transitions per gradient step.
+#' @param buffer_size Transitions kept in the replay buffer.
+#' @param learning_starts Steps of random actions before learning starts.
+#' @param train_every,gradient_steps Every `train_every` steps, take `gradient_steps` gradient steps.
+#' @param target_update Steps between copies of the online network into the target network.
+#' @param epsilon,epsilon_end,exploration_fraction Exploration decays linearly from `epsilon` to
+#'   `epsilon_end` over this share of the steps.
+#' @param hidden Widths of the hidden layers.
+#' @param double Use Double DQN targets.
+#' @param max_grad_norm Gradient clipping.
+#' @param lr_decay Decay the learning rate linearly to 0 by the last step.
+#' @param keep_best If > 0, keep the weights with the best mean return over this many consecutive
+#'   training episodes (a heuristic against a late collapse of the policy; no extra steps); 0 keeps
+#'   the last weights.
+#' @param seed Seed for the network, environment, exploration and replay sampling.
+#' @param device `"auto"` (GPU when available), `"cpu"` or `"cuda"`.
+#' @param verbose Show progress.
+#' @returns A `selfsup_rl_dqn` agent: `model` (the Q-network, a `selfsup_model`), `history`
+#'   (per training episode: `episode`, `step`, `return`, `length`, `epsilon`, `loss`), `seconds`,
+#'   `best_episode` (the episode after which the kept weights were saved; `NULL`: the last weights).
+#' @family reinforcement
+#' @seealso Python: `selfsup.reinforcement.rl_dqn()`.
+#' @examples
+#' \dontrun{
+#' agent <- rl_dqn("CartPole-v1", steps = 100000, seed = 1)
+#' rl_evaluate(agent, episodes = 100, seed = 2)
+#' plot(agent)
+#' }
+#' @export
+rl_dqn <- function(env = "CartPole-v1", steps = 100000, gamma = 0.99, lr = 0.0023, batch_size = 64,
+                   buffer_size = 100000, learning_starts = 1000, train_every = 256, gradient_steps = 128,
+                   target_update = 10, epsilon = 1, epsilon_end = 0.04, exploration_fraction = 0.16,
+                   hidden = c(256, 256), double = TRUE, max_grad_norm = 10, lr_decay = TRUE, keep_best = 0,
+                   seed = NULL, device = "auto", verbose = TRUE) {
+  hidden <- lapply(seq_along(hidden), function(i) as_py_int(hidden[[i]], "hidden"))
+  as_r_agent(py_call(
+    selfsup_py$rl_dqn, as_py_env(env), steps = as_py_int(steps, "steps"), gamma = gamma, lr = lr,
+    batch_size = as_py_int(batch_size, "batch_size"), buffer_size = as_py_int(buffer_size, "buffer_size"),
+    learning_starts = as_py_int(learning_starts, "learning_starts"),
+    train_every = as_py_int(train_every, "train_every"), gradient_steps = as_py_int(gradient_steps, "gradient_steps"),
+    target_update = as_py_int(target_update, "target_update"),
+    epsilon = epsilon, epsilon_end = epsilon_end, exploration_fraction = exploration_fraction, hidden = hidden,
+    double = double, max_grad_norm = max_grad_norm, lr_decay = lr_decay,
+    keep_best = as_py_int(keep_best, "keep_best"),
+    seed = as_py_int(seed, "seed"), device = device, verbose = verbose
+  ))
+}
+
+#' Evaluate a policy: mean return and success rate
+#'
+#' @param policy An agent from an `rl_*` function, `"random"`, one action per state (a factor of
+#'   action names or 1-based integers), or a function of the observation returning an action.
+#' @param env An environment id or [rl_env()] object; default: the agent's own environment.
+#' @param episodes Number of episodes.
+#' @param max_steps Cut episodes longer than this.
+#' @param seed Seed of the environment (and of a random policy).
+#' @returns A `selfsup_rl_evaluation`: `mean_return`, `std_return`, `success_rate` (reaching the
+#'   goal; winning at Blackjack; balancing to the time limit in CartPole), `mean_length`, and per
+#'   episode `returns`, `lengths`, `successes`.
+#' @family reinforcement
+#' @seealso Python: `selfsup.reinforcement.rl_evaluate()`.
+#' @export
+rl_evaluate <- function(policy, env = NULL, episodes = 100, max_steps = 10000, seed = NULL) {
+  as_r_evaluation(py_call(
+    selfsup_py$rl_evaluate, as_py_policy(policy), as_py_env(env), episodes = as_py_int(episodes, "episodes"),
+    max_steps = as_py_int(max_steps, "max_steps"), seed = as_py_int(seed, "seed")
+  ))
+}
+
+#' Record one episode to watch
+#'
+#' @inheritParams rl_evaluate
+#' @returns A `selfsup_rl_episode`: `frames` (text: gymnasium's drawing of text environments,
+#'   else a one-line description per step; `print()` shows them one after another), `actions`
+#'   (1-based), `action_names`, `rewards`, `total_return`, `success`, and `rgb` images where the
+#'   environment draws them without extra packages (else `NULL`).
+#' @family reinforcement
+#' @seealso Python: `selfsup.reinforcement.rl_play()`.
+#' @export
+rl_play <- function(policy, env = NULL, max_steps = 1000, seed = NULL) {
+  as_r_episode(py_call(
+    selfsup_py$rl_play, as_py_policy(policy), as_py_env(env), max_steps = as_py_int(max_steps, "max_steps"),
+    seed = as_py_int(seed, "seed")
+  ))
+}
+
+# ---------------------------------------------------------------------------------- S3 methods
+#' @export
+print.selfsup_rl_agent <- function(x, ...) {
+  cat(reticulate::py_str(x$py), "\n", sep = "")
+  if (inherits(x, "selfsup_rl_tabular")) {
+    shown <- utils::head(data.frame(value = x$values, policy = x$policy), 16)
+    print(shown)
+    if (length(x$values) > 16) cat(sprintf("... %d more states ($values, $policy, $q)\n", length(x$values) - 16))
+  }
+  cat("Learning curve: plot(x) or as.data.frame(x)\n")
+  invisible(x)
+}
+
+#' Learning curve of an RL agent
+#'
+#' @param x A `selfsup_rl_agent`.
+#' @param row.names,optional Unused (for the generic).
+#' @param ... Unused.
+#' @returns The agent's `history`: one row per sweep (value/policy iteration) or per episode.
+#' @export
+as.data.frame.selfsup_rl_agent <- function(x, row.names = NULL, optional = FALSE, ...) {
+  x$history
+}
+
+#' Plot an RL agent's learning curve
+#'
+#' Learners (Monte Carlo, Q-learning, DQN): the return per episode, with a moving average over
+#' `window` episodes. Value and policy iteration: the largest value change per sweep (log scale).
+#' ggplot2 when installed, base graphics otherwise.
+#'
+#' @param x A `selfsup_rl_agent`.
+#' @param y Unused.
+#' @param window Episodes per moving average (default: 1/50 of the episodes, at least 1).
+#' @param ... Unused.
+#' @returns A ggplot object (or `NULL` invisibly with base graphics).
+#' @export
+plot.selfsup_rl_agent <- function(x, y, window = NULL, ...) {
+  h <- x$history
+  if ("delta" %in% names(h)) {
+    d <- data.frame(step = h$iteration, value = pmax(h$delta, .Machine$double.eps), curve = "largest value change")
+    labels <- list(x = "sweep", y = "max |V_new - V_old|", title = paste(x$method, "on", x$env_id %||% "a given MDP"))
+  } else {
+    window <- as_py_int(window %||% max(1, nrow(h) %/% 50), "window")
+    steps <- if ("step" %in% names(h)) h$step else h$episode
+    smooth <- as.vector(stats::filter(h$return, rep(1 / window, window), sides = 1))
+    d <- rbind(data.frame(step = steps, value = h$return, curve = "return"),
+               data.frame(step = steps, value = smooth, curve = sprintf("mean of %d episodes", window)))
+    d <- d[!is.na(d$value), ]
+    labels <- list(x = if ("step" %in% names(h)) "environment step" else "episode", y = "return",
+                   title = paste(x$method, "on", x$env_id))
+  }
+  if (requireNamespace("ggplot2", quietly = TRUE)) {
+    p <- ggplot2::ggplot(d, ggplot2::aes(step, value, colour = curve)) +
+      ggplot2::geom_line(alpha = 0.8) + ggplot2::theme_minimal() +
+      ggplot2::labs(x = labels$x, y = labels$y, colour = NULL, title = labels$title)
+    if ("delta" %in% names(h)) p <- p + ggplot2::scale_y_log10()
+    return(p)
+  }
+  graphics::plot(d$step, d$value, type = "n", xlab = labels$x, ylab = labels$y, main = labels$title,
+                 log = if ("delta" %in% names(h)) "y" else "")
+  for (i in seq_along(unique(d$curve))) {
+    k <- d$curve == unique(d$curve)[i]
+    graphics::lines(d$step[k], d$value[k], col = i)
+  }
+  invisible(NULL)
+}
+
+#' @export
+print.selfsup_rl_evaluation <- function(x, ...) {
+  cat(sprintf(paste0("Evaluation on %s: %s episodes\n  mean return  %.4f (sd %.3f)\n",
+                     "  success rate %.4f\n  mean length  %.1f steps\n"),
+              x$env_id %||% "?", format(x$episodes, big.mark = ","), x$mean_return, x$std_return,
+              x$success_rate, x$mean_length))
+  invisible(x)
+}
+
+#' @export
+print.selfsup_rl_episode <- function(x, ...) {
+  for (frame in x$frames) cat(frame, "\n", sep = "")
+  end <- if (x$success) "success" else if (x$truncated) "cut at the step limit" else "failure"
+  cat(sprintf("%s: %d steps, return %g (%s)\n", x$env_id %||% "episode", length(x$actions), x$total_return, end))
+  invisible(x)
+}
+
+# Column names used inside ggplot2::aes().
+utils::globalVariables(c("step", "curve"))
