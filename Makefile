@@ -25,7 +25,7 @@ docs:
 	cd r-package && Rscript -e 'roxygen2::roxygenise()'
 
 lint:
-	$(PY) -m compileall -q python/selfsup tests
+	$(PY) -m ruff check --select F,E9 python tests bench shared-data
 
 # The seminar's R Code section from R (QUICK=1: fewer epochs/replicates; SEMINAR_DATA=path: MNIST files).
 seminar:

@@ -1,10 +1,8 @@
 """Fixtures shared by the Python tests and the rpy2 agreement tests."""
 import json
-import os
 import warnings
 from pathlib import Path
 
-import numpy as np
 import pytest
 import torch
 

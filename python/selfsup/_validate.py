@@ -139,3 +139,45 @@ def check_seed(seed) -> int | None:
     if seed is None:
         return None
     return check_int(seed, "seed", minimum=0)
+
+
+def check_image_size(x: np.ndarray, min_height: int, min_width: int, who: str, name: str = "x") -> None:
+    """Images (n, height, width[, c]) at least min_height x min_width; `who` says what needs it."""
+    h, w = x.shape[1], x.shape[2]
+    if h < min_height or w < min_width:
+        raise ValueError(f"`{name}` images are {h}x{w} pixels, too small for {who}: "
+                         f"they must be at least {min_height}x{min_width}.")
+
+
+def check_features(x, name: str = "x") -> np.ndarray:
+    """Samples as rows of a float matrix: (n, features) as given, images (n, h, w[, c]) flattened."""
+    arr = check_images(x, name, ndims=(2, 3, 4))
+    return arr.reshape(len(arr), -1).astype(np.float32, copy=False)
+
+
+def check_at_most(value: int, name: str, limit: int, what: str) -> int:
+    """`value` (already a whole number) must not exceed `limit`; `what` says what the limit is."""
+    if value > limit:
+        raise ValueError(f"`{name}` is {value} but {what} is {limit}; `{name}` can be at most {limit}.")
+    return value
+
+
+def check_partial_labels(y, n: int, name: str = "y", n_classes: int | None = None,
+                         classes=None) -> np.ndarray:
+    """Labels of semi-supervised learning: 0..k-1, and -1 (NA in R) for unlabelled samples.
+
+    At least two classes must be labelled: with none or one there is nothing to spread or learn.
+    `classes` (names, optional) only makes the message name the class as the user knows it.
+    """
+    arr = check_labels(y, n, name, n_classes=n_classes, allow_unlabelled=True)
+    labelled = np.unique(arr[arr >= 0])
+    if labelled.size == 0:
+        raise ValueError(f"`{name}` has no labelled samples (all {n} are -1/NA); label at least one sample "
+                         "of each of two or more classes.")
+    if labelled.size == 1:
+        c = int(labelled[0])
+        named = classes is not None and not isinstance(classes, (str, numbers.Integral)) and c < len(classes)
+        shown = repr(str(list(classes)[c])) if named else str(c)
+        raise ValueError(f"`{name}` labels only one class ({shown}); semi-supervised learning "
+                         "needs labelled samples of at least 2 classes.")
+    return arr

@@ -18,7 +18,7 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
 
 from ._validate import check_choice, check_int, check_seed
-from .nets import ENCODERS, Net, build_net
+from .nets import IMAGE_ENCODERS, Net, build_net
 
 FORMAT = "selfsup-model/1"
 
@@ -82,7 +82,7 @@ def build_model(input_shape, classes=10, *, encoder: str = "cnn", seed: int | No
     seed : int, optional
         Seeds the initial weights.
     """
-    check_choice(encoder, "encoder", ENCODERS)
+    check_choice(encoder, "encoder", IMAGE_ENCODERS)
     shape = _check_input_shape(input_shape, encoder)
     names = _class_names(classes)
     spec = {"encoder": {"name": encoder, "input_shape": list(shape)},

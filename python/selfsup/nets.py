@@ -83,6 +83,8 @@ def mlp_encoder(input_shape, hidden=(256,), dropout=0.5) -> nn.Sequential:
 
 
 ENCODERS: dict[str, Callable[..., nn.Sequential]] = {"cnn": cnn_encoder, "mlp": mlp_encoder}
+# Encoders a classifier can be built on (the others serve autoencoders and pretext tasks).
+IMAGE_ENCODERS = ("cnn", "mlp")
 
 
 # -------------------------------------------------------------------------------------- heads
@@ -130,3 +132,93 @@ def build_net(spec: dict, seed: int | None = None) -> Net:
     net = Net(spec)
     _keras_init(net)
     return net
+
+
+# ------------------------------------------------------------------- autoencoder (unsupervised)
+# An autoencoder is a Net like any other: the encoder maps a sample to its latent code and the
+# "head" is the decoder that maps the code back to a sample, so build/save/load work unchanged.
+class ConvStrideReLU(nn.Conv2d):
+    """3x3 convolution, padding 1, then ReLU; with stride 2 it halves height and width (rounding up)."""
+
+    def forward(self, x):
+        return F.relu(super().forward(x))
+
+
+def _n_inputs(input_shape) -> int:
+    n = 1
+    for d in input_shape:
+        n *= int(d)
+    return n
+
+
+def dense_ae_encoder(input_shape, latent_dim=2, hidden=(256, 64)) -> nn.Sequential:
+    """Flatten, dense ReLU layers, then a linear latent layer: (N, ...) -> (N, latent_dim)."""
+    n_in = _n_inputs(input_shape)
+    layers = OrderedDict(flatten=nn.Flatten())
+    for i, out in enumerate(hidden, start=1):
+        layers[f"dense{i}"] = LinearReLU(n_in, out)
+        n_in = out
+    layers["latent"] = nn.Linear(n_in, latent_dim)
+    return nn.Sequential(layers)
+
+
+def conv_ae_encoder(input_shape, latent_dim=2, filters=(32, 64)) -> nn.Sequential:
+    """Strided 3x3 convolutions (each halves the image), flatten, linear latent layer."""
+    c, h, w = channels_first(input_shape)
+    layers = OrderedDict()
+    for i, out in enumerate(filters, start=1):
+        layers[f"conv{i}"] = ConvStrideReLU(c, out, kernel_size=3, stride=2, padding=1)
+        c, h, w = out, (h + 1) // 2, (w + 1) // 2
+    layers["flatten"] = nn.Flatten()
+    layers["latent"] = nn.Linear(c * h * w, latent_dim)
+    return nn.Sequential(layers)
+
+
+def dense_decoder(n_features, output_shape, hidden=(64, 256), sigmoid=True) -> nn.Sequential:
+    """latent -> dense ReLU layers -> one output per input value, reshaped to (N, C, H, W) or (N, F).
+
+    `sigmoid` squashes outputs to [0, 1], the range of scaled pixels.
+    """
+    shape = channels_first(output_shape)
+    layers = OrderedDict()
+    n_in = n_features
+    for i, out in enumerate(hidden, start=1):
+        layers[f"dec_dense{i}"] = LinearReLU(n_in, out)
+        n_in = out
+    layers["output"] = nn.Linear(n_in, _n_inputs(shape))
+    if sigmoid:
+        layers["sigmoid"] = nn.Sigmoid()
+    if len(shape) > 1:
+        layers["reshape"] = nn.Unflatten(1, shape)
+    return nn.Sequential(layers)
+
+
+def conv_decoder(n_features, output_shape, filters=(64, 32), sigmoid=True) -> nn.Sequential:
+    """The mirror of `conv_ae_encoder`: dense to a small feature map, then upsample + 3x3 conv
+    back to exactly (N, C, H, W) (nearest-neighbour upsampling to explicit sizes handles odd sizes)."""
+    c, h, w = channels_first(output_shape)
+    sizes = [(h, w)]  # image sizes after each encoder stage, input first
+    for _ in filters:
+        sizes.append(((sizes[-1][0] + 1) // 2, (sizes[-1][1] + 1) // 2))
+    sh, sw = sizes[-1]
+    layers = OrderedDict()
+    layers["dec_dense"] = LinearReLU(n_features, filters[0] * sh * sw)
+    layers["reshape"] = nn.Unflatten(1, (filters[0], sh, sw))
+    in_ch = filters[0]
+    for i, out in enumerate(filters[1:], start=1):
+        layers[f"up{i}"] = nn.Upsample(size=sizes[-1 - i], mode="nearest")
+        layers[f"deconv{i}"] = ConvStrideReLU(in_ch, out, kernel_size=3, padding=1)
+        in_ch = out
+    layers[f"up{len(filters)}"] = nn.Upsample(size=sizes[0], mode="nearest")
+    layers["output"] = nn.Conv2d(in_ch, c, kernel_size=3, padding=1)
+    if sigmoid:
+        layers["sigmoid"] = nn.Sigmoid()
+    return nn.Sequential(layers)
+
+
+ENCODERS.update({"dense_ae": dense_ae_encoder, "conv_ae": conv_ae_encoder})
+HEADS.update({"dense_decoder": dense_decoder, "conv_decoder": conv_decoder})
+
+
+# the 1-D signal and text encoders of the audio and text pretext tasks
+from . import nets_extra  # noqa: E402,F401  (registers into ENCODERS)

@@ -24,6 +24,7 @@ import numpy as np
 
 from .data import load_dataset, sample_indices
 from .model import build_model, freeze_weights, get_weights, set_weights, unfreeze_weights
+from .self_supervised import ssl_finetune
 from .supervised import evaluate, fit_supervised
 
 # One visible place for the recipe. QUICK keeps every step but trains less, for a 2-core CPU.
@@ -91,7 +92,7 @@ def run(data: str = "fashion_mnist", path=None, preset: str = "full", seed: int 
     transferred = []
     for r in range(1, cfg["replicates"] + 1):
         idx = replicate_draw(len(x), cfg["n_labelled"], seed, r)
-        ft = set_weights(build_model(shape, d["classes"], seed=seed), pretrained)
+        ft = set_weights(build_model(shape, d["classes"], seed=seed + r), pretrained)
         freeze_weights(ft, to_layer="drop2")
         fit_supervised(x[idx], y[idx], model=ft, epochs=cfg["freeze_epochs"], batch_size=1,
                        validation_split=0.2, seed=seed + r, device=device, verbose=False)
@@ -100,6 +101,17 @@ def run(data: str = "fashion_mnist", path=None, preset: str = "full", seed: int 
                        validation_split=0.2, seed=seed + r, device=device, verbose=False)
         transferred.append(evaluate(ft, xt, yt, device=device))
         _say(verbose, f"step 5 replicate {r}/{cfg['replicates']}: accuracy {transferred[-1]['accuracy']:.4f}")
+
+    # the same transfer in one call gives exactly the model of replicate 1
+    one_call = ssl_finetune(pretext, x[replicate_draw(len(x), cfg["n_labelled"], seed, 1)],
+                            y[replicate_draw(len(x), cfg["n_labelled"], seed, 1)], classes=d["classes"],
+                            freeze_epochs=cfg["freeze_epochs"], finetune_epochs=cfg["finetune_epochs"],
+                            freeze_to="drop2", batch_size=1, validation_split=0.2, seed=seed + 1,
+                            device=device, verbose=False)
+    same = evaluate(one_call, xt, yt, device=device)["accuracy"] == transferred[0]["accuracy"]
+    _say(verbose, f"step 5: ssl_finetune() in one call gives replicate 1's model: {same}")
+    if not same:
+        raise RuntimeError("ssl_finetune() and the by-hand transfer gave different models")
 
     # 6. the comparison table
     return results_table(data, full, supervised, rotation, transferred)

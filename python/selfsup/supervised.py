@@ -7,7 +7,7 @@ import torch
 from . import _validate as v
 from .device import resolve_device
 from .model import Model, build_model
-from .nets import ENCODERS, channels_first
+from .nets import IMAGE_ENCODERS, channels_first
 from .train import Classification, FitSettings, evaluate_task, fit, forward_all
 
 
@@ -66,7 +66,7 @@ def fit_supervised(x, y, *, model: Model | None = None, classes=None, encoder: s
     """
     settings = fit_settings(epochs, batch_size, validation_split, lr, seed, device, verbose)
     if model is None:
-        v.check_choice(encoder, "encoder", ENCODERS)
+        v.check_choice(encoder, "encoder", IMAGE_ENCODERS)
         x = v.check_images(x, "x", ndims=(2, 3, 4) if encoder == "mlp" else (3, 4))
         y = v.check_labels(y, len(x), "y")
         names = v.check_classes(classes, y)

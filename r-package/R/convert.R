@@ -125,3 +125,155 @@ as_py_weights <- function(weights, arg = "weights") {
   arrays <- Map(function(w, name) as_py_array(w, sprintf("%s$`%s`", arg, name)), weights, names(weights))
   reticulate::py_dict(names(arrays), unname(arrays))
 }
+
+# ---- reinforcement learning (issue 5) -------------------------------------------------------
+# An environment: an id string as it is, or a gymnasium environment made by rl_env().
+as_py_env <- function(env, arg = "env") {
+  if (is.null(env) || inherits(env, "python.builtin.object")) return(env)
+  if (!is.character(env) || length(env) != 1L || is.na(env)) {
+    stop(sprintf(paste("`%s` must be a gymnasium environment id such as \"FrozenLake-v1\",",
+                       "or an environment from rl_env(); got %s."), arg, describe(env)), call. = FALSE)
+  }
+  env
+}
+
+# A policy: an agent, "random", a factor or 1-based integer vector of actions (one per state,
+# -> 0-based numpy), or an R function of the observation returning an action (1-based or a factor).
+as_py_policy <- function(policy, arg = "policy") {
+  if (inherits(policy, "selfsup_rl_agent")) return(.subset2(policy, "py"))
+  if (is.character(policy) && length(policy) == 1L) return(policy)
+  if (is.function(policy)) {
+    return(function(obs) as_py_action(policy(obs), arg))
+  }
+  if (is.factor(policy)) policy <- as.integer(policy)
+  if (!is.numeric(policy) || anyNA(policy)) {
+    stop(sprintf(paste("`%s` must be an agent, \"random\", a function, or one action per state",
+                       "(a factor or 1-based integers); got %s."), arg, describe(policy)), call. = FALSE)
+  }
+  reticulate::np_array(as.integer(policy) - 1L, dtype = "int64")
+}
+
+as_py_action <- function(action, arg = "policy") {
+  if (is.factor(action)) action <- as.integer(action)
+  if (!is.numeric(action) || length(action) != 1L || is.na(action)) {
+    stop(sprintf("`%s` must return one action (a 1-based number or a factor); got %s.", arg, describe(action)),
+         call. = FALSE)
+  }
+  as.integer(action) - 1L
+}
+
+# A Python TabularAgent or DQNAgent -> an R agent: tables as named matrices and vectors, the
+# learning curve as a data frame, and the Python object (`py`) for rl_evaluate() and rl_play().
+as_r_agent <- function(py) {
+  actions <- unlist(py$action_names)
+  history <- as.data.frame(lapply(reticulate::py_to_r(py$history), as.vector))
+  counts <- intersect(names(history), c("iteration", "episode", "step", "length", "policy_changes"))
+  history[counts] <- lapply(history[counts], as.integer)
+  common <- list(method = py$method, env_id = py$env_id, actions = actions, history = history,
+                 settings = reticulate::py_to_r(py$settings), seconds = py$seconds, py = py)
+  if (py$method == "dqn") {
+    return(structure(c(common, list(model = as_r_model(py$model), steps = py$steps, device = py$device,
+                                    best_episode = py$best_episode)),
+                     class = c("selfsup_rl_dqn", "selfsup_rl_agent")))
+  }
+  states <- unlist(py$state_names)
+  q <- reticulate::py_to_r(py$q)
+  dimnames(q) <- list(state = states, action = actions)
+  visits <- if (is.null(py$visits)) NULL else reticulate::py_to_r(py$visits)
+  if (!is.null(visits)) {
+    storage.mode(visits) <- "integer"
+    dimnames(visits) <- dimnames(q)
+  }
+  agent <- c(common, list(
+    q = q,
+    values = stats::setNames(as.vector(reticulate::py_to_r(py$values)), states),
+    policy = stats::setNames(factor(actions[as.vector(reticulate::py_to_r(py$policy)) + 1L], levels = actions), states),
+    visits = visits, iterations = py$iterations, gamma = py$gamma, converged = py$converged
+  ))
+  structure(agent, class = c("selfsup_rl_tabular", "selfsup_rl_agent"))
+}
+
+as_r_evaluation <- function(py) {
+  fields <- c("env_id", "episodes", "mean_return", "std_return", "success_rate", "mean_length", "seed")
+  out <- stats::setNames(lapply(fields, function(f) py[[f]]), fields)
+  out$returns <- as.vector(reticulate::py_to_r(py$returns))
+  out$lengths <- as.integer(reticulate::py_to_r(py$lengths))
+  out$successes <- as.vector(reticulate::py_to_r(py$successes))
+  structure(out, class = "selfsup_rl_evaluation")
+}
+
+as_r_episode <- function(py) {
+  names <- unlist(py$action_names)
+  structure(list(
+    env_id = py$env_id, frames = unlist(py$frames),
+    actions = as.integer(reticulate::py_to_r(py$actions)) + 1L,
+    action_names = if (is.null(names)) character() else names,
+    rewards = as.vector(reticulate::py_to_r(py$rewards)), total_return = py$total_return, success = py$success,
+    terminated = py$terminated, truncated = py$truncated,
+    rgb = if (is.null(py$rgb)) NULL else reticulate::py_to_r(py$rgb)
+  ), class = "selfsup_rl_episode")
+}
+
+# ---- unsupervised and semi-supervised learning (issue 4) -----------------------------------
+# A numpy array -> plain R vector (1-d) or array/matrix (n-d), without the 1-d "array" class.
+as_r_numeric <- function(a) {
+  a <- reticulate::py_to_r(a)
+  if (length(dim(a)) == 1L) as.vector(a) else a
+}
+
+# Rows of a Python list of dicts (other than per-epoch history) -> data frame.
+as_r_rows <- function(rows, integers = character()) {
+  rows <- reticulate::py_to_r(rows)
+  if (!length(rows)) return(data.frame())
+  cols <- unique(unlist(lapply(rows, names)))
+  out <- as.data.frame(stats::setNames(lapply(cols, function(col) {
+    vapply(rows, function(r) as.numeric(r[[col]] %||% NA), numeric(1))
+  }), cols))
+  out[intersect(integers, cols)] <- lapply(out[intersect(integers, cols)], as.integer)
+  out
+}
+
+# Python KMeansResult -> list; clusters 1-based in R.
+as_r_kmeans <- function(py) {
+  structure(list(
+    cluster = as.integer(as_r_numeric(py$labels)) + 1L,
+    centers = as_r_numeric(py$centers),
+    inertia = py$inertia, iterations = as.integer(py$iterations),
+    n_init = as.integer(py$n_init), seed = as.integer(py$seed)
+  ), class = "selfsup_kmeans")
+}
+
+# Python PCAResult -> list (the Python object stays in `py` for pca_transform / pca_inverse).
+as_r_pca <- function(py) {
+  k <- length(py$explained_variance)
+  pcs <- paste0("PC", seq_len(k))
+  scores <- as_r_numeric(py$scores)
+  components <- as_r_numeric(py$components)
+  colnames(scores) <- pcs
+  rownames(components) <- pcs
+  structure(list(
+    scores = scores, components = components,
+    explained_variance = stats::setNames(as_r_numeric(py$explained_variance), pcs),
+    explained_variance_ratio = stats::setNames(as_r_numeric(py$explained_variance_ratio), pcs),
+    mean = as_r_numeric(py$mean), sample_shape = as.integer(unlist(py$sample_shape)), py = py
+  ), class = "selfsup_pca")
+}
+
+as_py_pca <- function(pca, arg = "pca") {
+  if (!inherits(pca, "selfsup_pca")) {
+    stop(sprintf("`%s` must be the result of pca(); got %s.", arg, describe(pca)), call. = FALSE)
+  }
+  pca$py
+}
+
+# Python LabelSpreadingResult -> list: labels as a factor, distributions with class columns.
+as_r_label_spreading <- function(py) {
+  classes <- unlist(py$classes)
+  dist <- as_r_numeric(py$distributions)
+  colnames(dist) <- classes
+  structure(list(
+    labels = as_r_labels(as_r_numeric(py$labels), classes), distributions = dist,
+    classes = classes, iterations = as.integer(py$iterations),
+    history = as_r_rows(py$history, integers = "iteration")
+  ), class = "selfsup_label_spreading")
+}

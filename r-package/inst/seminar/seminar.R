@@ -57,7 +57,8 @@ image_tiles <- function(x) {
 image_grid <- function(x, titles, heading) {
   ggplot(image_tiles(x), aes(col, row, fill = value)) +
     geom_raster() + scale_y_reverse() + scale_fill_gradient(low = "white", high = "black", guide = "none") +
-    facet_wrap(~image, ncol = 4, labeller = as_labeller(stats::setNames(titles, seq_along(titles)))) + coord_equal() + theme_void() + labs(title = heading) +
+    facet_wrap(~image, ncol = 4, labeller = as_labeller(stats::setNames(titles, seq_along(titles)))) +
+    coord_equal() + theme_void() + labs(title = heading) +
     theme(strip.text = element_text(size = 9), plot.title = element_text(hjust = 0.5))
 }
 
@@ -141,7 +142,7 @@ pretrained <- get_weights(pretext)
 pretrained <- pretrained[!startsWith(names(pretrained), "output.")]   # all but the 4-way output
 transferred <- do.call(rbind, lapply(seq_len(recipe$replicates), function(r) {
   idx <- draw(r)                                                       # the same 150 as step 3
-  ft <- set_weights(build_model(shape, classes = d$classes, seed = seed), pretrained)
+  ft <- set_weights(build_model(shape, classes = d$classes, seed = seed + r), pretrained)
   freeze_weights(ft, to_layer = "drop2")                               # the convolution block
   fit_supervised(x_train[idx, , ], y_train[idx], model = ft, epochs = recipe$freeze_epochs,
                  batch_size = 1, validation_split = 0.2, seed = seed + r, device = device, verbose = FALSE)
@@ -152,6 +153,16 @@ transferred <- do.call(rbind, lapply(seq_len(recipe$replicates), function(r) {
   say(sprintf("step 5 replicate %d/%d: accuracy %.4f", r, recipe$replicates, res$accuracy))
   data.frame(method = "self-supervised", replicate = r, accuracy = res$accuracy, loss = res$loss)
 }))
+
+# The same transfer in one call: ssl_finetune() copies the encoder, freezes, trains, unfreezes,
+# trains. It gives exactly the model of replicate 1 above.
+one_call <- ssl_finetune(pretext, x_train[draw(1), , ], y_train[draw(1)], classes = d$classes,
+                         freeze_epochs = recipe$freeze_epochs, finetune_epochs = recipe$finetune_epochs,
+                         freeze_to = "drop2", batch_size = 1, validation_split = 0.2, seed = seed + 1,
+                         device = device, verbose = FALSE)
+same <- identical(evaluate(one_call, x_test, y_test, device = device)$accuracy, transferred$accuracy[1])
+say("step 5: ssl_finetune() in one call gives replicate 1's model: ", same)
+stopifnot(same)
 
 # ---- 6. Supervised vs self-supervised -----------------------------------------------------
 both <- long(rbind(supervised, transferred))
