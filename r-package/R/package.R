@@ -17,7 +17,28 @@ selfsup_py <- NULL
   if (nzchar(python) && !reticulate::py_available(initialize = FALSE)) {
     reticulate::use_python(python, required = FALSE)
   }
-  selfsup_py <<- reticulate::import("selfsup", delay_load = list(on_error = python_missing))
+  selfsup_py <<- reticulate::import("selfsup", delay_load = list(before_load = load_torch_deepbind,
+                                                                  on_error = python_missing))
+}
+
+# R has already loaded its own BLAS (Debian's reference BLAS) into the process when torch comes
+# in; torch's matrix products would then bind to it: about 50x slower than the MKL that torch
+# ships, and numbers that differ from the same call in Python. Loading torch with RTLD_DEEPBIND
+# makes it resolve those symbols in its own libraries first. (Under rpy2, Python loads torch
+# before R, and nothing needs doing.)
+load_torch_deepbind <- function() {
+  reticulate::py_run_string(local = TRUE, paste(
+    "import os, sys",
+    "if 'torch' not in sys.modules and hasattr(os, 'RTLD_DEEPBIND'):",
+    "    flags = sys.getdlopenflags()",
+    "    sys.setdlopenflags(flags | os.RTLD_DEEPBIND)",
+    "    try:",
+    "        import torch",
+    "    except ImportError:",
+    "        pass  # importing selfsup then fails with the message of python_missing()",
+    "    finally:",
+    "        sys.setdlopenflags(flags)",
+    sep = "\n"))
 }
 
 # The Python to use, unless reticulate is told otherwise: "" leaves the choice to reticulate.
