@@ -226,7 +226,7 @@ RATIO_BASE = {"ref_device": "selfsup", "ref_tutorial": "selfsup", "r": "python"}
 
 
 def table(rows: list[dict]) -> str:
-    lines = ["| case | variant | images/s | s/epoch | peak MB | test acc | speed-up of selfsup (python) vs this |",
+    lines = ["| case | variant | images/s | s/epoch | peak MB | test acc | time / selfsup time (r: / python) |",
              "|---|---|---:|---:|---:|---:|---:|"]
     by_key = {(r["case"], r["variant"]): r for r in rows}
     for r in rows:
