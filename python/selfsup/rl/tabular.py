@@ -250,6 +250,13 @@ def _learner_setup(env, fun, episodes, gamma, epsilon, epsilon_end, seed):
     return env, n_actions, index, episodes, gamma, epsilon, epsilon_end, seed
 
 
+def _tables(n_states: int, n_actions: int, episodes: int):
+    """A learner's starting state: Q (zeros), visit counts, and per-episode returns and lengths."""
+    q = np.zeros((n_states, n_actions))
+    visits = np.zeros((n_states, n_actions), dtype=np.int64)
+    return q, visits, np.zeros(episodes), np.zeros(episodes, dtype=np.int64)
+
+
 def _epsilon_schedule(epsilon: float, epsilon_end: float, episodes: int) -> np.ndarray:
     """Linear decay from `epsilon` (first episode) to `epsilon_end` (last)."""
     return np.linspace(epsilon, epsilon_end, episodes) if episodes > 1 else np.array([epsilon])
@@ -300,10 +307,8 @@ def rl_monte_carlo(env="Blackjack-v1", *, episodes: int = 500_000, gamma: float 
     alpha = None if alpha is None else v.check_number(alpha, "alpha", 0.0, 1.0, low_inclusive=False)
     max_steps = v.check_int(max_steps, "max_steps")
     rng = np.random.default_rng(seed)
-    q = np.zeros((index.n_states, n_actions))
-    visits = np.zeros((index.n_states, n_actions), dtype=np.int64)
+    q, visits, returns, lengths = _tables(index.n_states, n_actions, episodes)
     eps_by_episode = _epsilon_schedule(epsilon, epsilon_end, episodes)
-    returns, lengths = np.zeros(episodes), np.zeros(episodes, dtype=np.int64)
     start = time.perf_counter()
     obs, _ = env.reset(seed=seed)
     for ep in range(episodes):
@@ -361,10 +366,8 @@ def rl_q_learning(env="FrozenLake-v1", *, episodes: int = 20_000, gamma: float =
     alpha = v.check_number(alpha, "alpha", 0.0, 1.0, low_inclusive=False)
     max_steps = v.check_int(max_steps, "max_steps")
     rng = np.random.default_rng(seed)
-    q = np.zeros((index.n_states, n_actions))
-    visits = np.zeros((index.n_states, n_actions), dtype=np.int64)
+    q, visits, returns, lengths = _tables(index.n_states, n_actions, episodes)
     eps_by_episode = _epsilon_schedule(epsilon, epsilon_end, episodes)
-    returns, lengths = np.zeros(episodes), np.zeros(episodes, dtype=np.int64)
     start = time.perf_counter()
     obs, _ = env.reset(seed=seed)
     for ep in range(episodes):
