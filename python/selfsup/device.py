@@ -27,13 +27,17 @@ def seed_everything(seed: int | None) -> int:
     Everything random in selfsup derives from this one number, so the same seed gives the
     same weights, batches and dropout masks on the CPU, from Python or from R.
     """
-    seed = check_seed(seed)
-    if seed is None:
-        seed = int(np.random.SeedSequence().entropy % (2**31))
+    seed = resolve_seed(seed)
     random.seed(seed)
     np.random.seed(seed % (2**32))
     torch.manual_seed(seed)
     return seed
+
+
+def resolve_seed(seed: int | None) -> int:
+    """`seed` checked, or a fresh one drawn from the OS when it is None."""
+    seed = check_seed(seed)
+    return int(np.random.SeedSequence().entropy % (2**31)) if seed is None else seed
 
 
 def generator(seed: int, device: torch.device) -> torch.Generator:

@@ -31,6 +31,23 @@ class LinearReLU(nn.Linear):
         return F.relu(super().forward(x))
 
 
+class Dropout(nn.Dropout):
+    """nn.Dropout that draws its mask from `generator`: the training loop sets it to the fit's own
+    random stream, so each model's masks depend on its seed alone, also when several models train
+    side by side (`train.fit_side_by_side`). Unset (None), torch's global generator is used.
+
+    The mask is made as F.dropout makes it on the CPU: bernoulli(1 - p), scaled by 1 / (1 - p).
+    """
+
+    generator: torch.Generator | None = None
+
+    def forward(self, x):
+        if not self.training or self.p == 0:
+            return x
+        keep = 1.0 - self.p
+        return x * torch.empty_like(x).bernoulli_(keep, generator=self.generator).div_(keep)
+
+
 def _keras_init(module: nn.Module) -> None:
     """Glorot-uniform kernels and zero biases, keras' defaults, so the seminar's recipe transfers."""
     for layer in module.modules():
@@ -58,14 +75,14 @@ def cnn_encoder(input_shape, filters=(64, 32), dense=256) -> nn.Sequential:
     for i, out in enumerate(filters, start=1):
         layers[f"conv{i}"] = Conv2dReLU(c, out, kernel_size=2)
         layers[f"pool{i}"] = nn.MaxPool2d(2)
-        layers[f"drop{i}"] = nn.Dropout(0.3)
+        layers[f"drop{i}"] = Dropout(0.3)
         c, h, w = out, h // 2, w // 2
     if h < 1 or w < 1:
         raise ValueError(f"`x` images are too small for the CNN: each pooling halves them; need at least "
                          f"{2 ** len(filters)}x{2 ** len(filters)} pixels.")
     layers["flatten"] = nn.Flatten()
     layers["dense1"] = LinearReLU(c * h * w, dense)
-    layers[f"drop{len(filters) + 1}"] = nn.Dropout(0.5)
+    layers[f"drop{len(filters) + 1}"] = Dropout(0.5)
     return nn.Sequential(layers)
 
 
@@ -77,7 +94,7 @@ def mlp_encoder(input_shape, hidden=(256,), dropout=0.5) -> nn.Sequential:
     layers = OrderedDict(flatten=nn.Flatten())
     for i, out in enumerate(hidden, start=1):
         layers[f"dense{i}"] = LinearReLU(n_in, out)
-        layers[f"drop{i}"] = nn.Dropout(dropout)
+        layers[f"drop{i}"] = Dropout(dropout)
         n_in = out
     return nn.Sequential(layers)
 

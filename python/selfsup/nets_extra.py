@@ -13,7 +13,7 @@ from collections import OrderedDict
 import torch
 from torch import nn
 
-from .nets import ENCODERS, LinearReLU
+from .nets import ENCODERS, Dropout, LinearReLU
 
 
 # ---------------------------------------------------------------------------- 1-D signal encoder
@@ -38,14 +38,14 @@ def cnn1d_encoder(input_shape, filters=(64, 32), kernel_size: int = 5, dense: in
         layers[f"conv{i}"] = nn.Conv1d(c, out, kernel_size, padding=kernel_size // 2)
         layers[f"relu{i}"] = nn.ReLU()
         layers[f"pool{i}"] = nn.MaxPool1d(2)
-        layers[f"drop{i}"] = nn.Dropout(dropout)
+        layers[f"drop{i}"] = Dropout(dropout)
         c, length = out, length // 2
     if length < 1:
         raise ValueError(f"`x` signals are too short for the 1-D CNN: each pooling halves them; need at "
                          f"least {2 ** len(filters)} samples.")
     layers["flatten"] = nn.Flatten()
     layers["dense1"] = LinearReLU(c * length, dense)
-    layers[f"drop{len(filters) + 1}"] = nn.Dropout(dropout)
+    layers[f"drop{len(filters) + 1}"] = Dropout(dropout)
     return nn.Sequential(layers)
 
 
@@ -71,7 +71,7 @@ class Block(nn.Module):
         self.norm1 = nn.LayerNorm(dim)
         self.attn = nn.MultiheadAttention(dim, heads, dropout=dropout, batch_first=True)
         self.norm2 = nn.LayerNorm(dim)
-        self.mlp = nn.Sequential(nn.Linear(dim, 4 * dim), nn.GELU(), nn.Linear(4 * dim, dim), nn.Dropout(dropout))
+        self.mlp = nn.Sequential(nn.Linear(dim, 4 * dim), nn.GELU(), nn.Linear(4 * dim, dim), Dropout(dropout))
 
     def forward(self, x):
         h = self.norm1(x)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -23,7 +23,8 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
-from .device import generator, resolve_device, seed_everything, use_bf16
+from .device import generator, resolve_device, resolve_seed, seed_everything, use_bf16
+from .nets import Dropout
 
 
 @dataclass
@@ -80,53 +81,125 @@ def fit(net: nn.Module, task, x: np.ndarray, y: np.ndarray | None, settings: Fit
 
     Inputs already validated. Returns `history`.
     """
+    fit_side_by_side([net], task, [x], [y], [settings.seed], settings, [history])
+    return history
+
+
+@dataclass
+class _Run:
+    """One model in training: its network, its data on the device and its random stream."""
+    net: nn.Module
+    x: torch.Tensor
+    y: torch.Tensor | None
+    seed: int
+    gen: torch.Generator          # batch order, pseudo-labels and dropout masks, in that order
+    history: list[dict]
+    sums: dict = field(default_factory=dict)
+    perm: torch.Tensor | None = None
+
+
+def fit_side_by_side(nets: list[nn.Module], task, xs: list[np.ndarray], ys: list[np.ndarray | None],
+                     seeds: list[int | None], settings: FitSettings, histories: list[list[dict]]) -> None:
+    """Train independent models in lockstep: every step runs each model on its own batch, then one
+    backward pass and one Adam step update them all.
+
+    Model i gets exactly what it would get trained alone with seed `seeds[i]`: its batches, dropout
+    masks and pseudo-labels come from its own stream in the same order, its layers run the same
+    kernels on the same shapes, and Adam updates each weight tensor on its own. So side by side and
+    one after another give identical weights and histories (tests/test_replicates.py), as long as
+    nothing draws from torch's global generator (seeded once, with the first seed). All models need
+    the same number of samples. Inputs already validated.
+    """
     device = resolve_device(settings.device)
-    seed = seed_everything(settings.seed)
-    gen = generator(seed, device)
-    net.to(device)
+    seeds = [resolve_seed(seed) for seed in seeds]
+    seed_everything(seeds[0])
+    runs = [_Run(net.to(device), to_device(x, device), None if y is None else torch.from_numpy(y).to(device),
+                 seed, generator(seed, device), history)
+            for net, x, y, seed, history in zip(nets, xs, ys, seeds, histories, strict=True)]
+    n_train = split_validation(len(runs[0].x), settings.validation_split)
+    if any(len(run.x) != len(runs[0].x) for run in runs):
+        raise ValueError("models trained side by side need the same number of samples each.")
+    params = [p for run in runs for p in _trainable(run.net)]
+    # fused: one kernel per weight tensor for the whole update; elementwise, so a tensor's update
+    # does not depend on which other tensors share the call (3x faster than the loop on the CPU).
+    opt = torch.optim.Adam(params, lr=settings.lr, fused=True)
+    autocast = _autocast(device)
+    first_epoch = len(runs[0].history) + 1
+    last_epoch = first_epoch + settings.epochs - 1
+    n_batches = -(-n_train // settings.batch_size)
+
+    with contextlib.ExitStack() as stack:
+        for run in runs:
+            stack.enter_context(_dropout_stream(run.net, run.gen))
+        for epoch in range(first_epoch, last_epoch + 1):
+            start = time.perf_counter()
+            bar = tqdm(total=n_batches, desc=f"Epoch {epoch}/{last_epoch}" + _models(runs), unit="batch",
+                       disable=not settings.verbose, leave=True, dynamic_ncols=True,
+                       mininterval=1.0)  # a log file gets one line a second, not one per batch
+            for run in runs:
+                run.net.train()
+                run.sums = {}
+                run.perm = torch.randperm(n_train, generator=run.gen, device=device)
+            for b in range(n_batches):
+                batch = slice(b * settings.batch_size, (b + 1) * settings.batch_size)
+                losses = [_step_forward(run, task, batch, autocast) for run in runs]
+                torch.stack(losses).sum().backward()  # each model's gradient is its own loss's
+                opt.step()
+                opt.zero_grad(set_to_none=True)
+                bar.update()
+            rows = [_end_epoch(run, task, epoch, n_train, device) for run in runs]
+            bar.set_postfix_str(_format_row(_mean_row(rows), time.perf_counter() - start))
+            bar.close()
+
+
+def _trainable(net: nn.Module) -> list[nn.Parameter]:
     params = [p for p in net.parameters() if p.requires_grad]
     if not params:
         raise ValueError("`model` has no trainable weights: every layer is frozen; call unfreeze_weights() first.")
-    opt = torch.optim.Adam(params, lr=settings.lr)
-    autocast = _autocast(device)
+    return params
 
-    xs = to_device(x, device)
-    ys = None if y is None else torch.from_numpy(y).to(device)
-    n_train = split_validation(len(xs), settings.validation_split)
-    x_val = xs[n_train:]
-    y_val = None if ys is None else ys[n_train:]
-    first_epoch = len(history) + 1
 
-    for epoch in range(first_epoch, first_epoch + settings.epochs):
-        start = time.perf_counter()
-        net.train()
-        perm = torch.randperm(n_train, generator=gen, device=device)
-        n_batches = -(-n_train // settings.batch_size)
-        bar = tqdm(total=n_batches, desc=f"Epoch {epoch}/{first_epoch + settings.epochs - 1}",
-                   unit="batch", disable=not settings.verbose, leave=True, dynamic_ncols=True,
-                   mininterval=1.0)  # a log file gets one line a second, not one per batch
-        sums: dict[str, torch.Tensor] = {}
-        for b in range(n_batches):
-            idx = perm[b * settings.batch_size:(b + 1) * settings.batch_size]
-            inputs, targets = task.batch(xs[idx], None if ys is None else ys[idx], gen)
-            # forward / backward / step
-            with autocast:
-                outputs = net(inputs)
-            loss = task.loss(outputs, targets)
-            loss.backward()
-            opt.step()
-            opt.zero_grad(set_to_none=True)
-            # running sums stay on the device: no sync per batch
-            _accumulate(sums, loss.detach(), task.metrics(outputs.detach(), targets), len(idx))
-            bar.update()
-        row = {"epoch": epoch, **{k: float(v) / n_train for k, v in sums.items()}}
-        if len(x_val):
-            val = evaluate_task(net, task, x_val, y_val, seed=seed, device=device)
-            row.update({f"val_{k}": v for k, v in val.items()})
-        history.append(row)
-        bar.set_postfix_str(_format_row(row, time.perf_counter() - start))
-        bar.close()
-    return history
+@contextlib.contextmanager
+def _dropout_stream(net: nn.Module, gen: torch.Generator):
+    """Dropout layers of `net` draw their masks from `gen` while training."""
+    layers = [m for m in net.modules() if isinstance(m, Dropout)]
+    for layer in layers:
+        layer.generator = gen
+    try:
+        yield
+    finally:
+        for layer in layers:
+            layer.generator = None
+
+
+def _step_forward(run: _Run, task, batch: slice, autocast) -> torch.Tensor:
+    """Loss of one model on its next batch; running sums stay on the device (no sync per batch)."""
+    idx = run.perm[batch]
+    inputs, targets = task.batch(run.x[idx], None if run.y is None else run.y[idx], run.gen)
+    with autocast:
+        outputs = run.net(inputs)
+    loss = task.loss(outputs, targets)
+    _accumulate(run.sums, loss.detach(), task.metrics(outputs.detach(), targets), len(idx))
+    return loss
+
+
+def _end_epoch(run: _Run, task, epoch: int, n_train: int, device: torch.device) -> dict:
+    """The epoch's history row: training means, then validation on the held-out last samples."""
+    row = {"epoch": epoch, **{k: float(v) / n_train for k, v in run.sums.items()}}
+    if n_train < len(run.x):
+        y_val = None if run.y is None else run.y[n_train:]
+        val = evaluate_task(run.net, task, run.x[n_train:], y_val, seed=run.seed, device=device)
+        row.update({f"val_{k}": v for k, v in val.items()})
+    run.history.append(row)
+    return row
+
+
+def _models(runs: list) -> str:
+    return f" ({len(runs)} models side by side)" if len(runs) > 1 else ""
+
+
+def _mean_row(rows: list[dict]) -> dict:
+    return {k: sum(r[k] for r in rows) / len(rows) for k in rows[0]}
 
 
 def _accumulate(sums: dict, loss: torch.Tensor, metrics: dict, n: int) -> None:

@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 from .. import _validate as v
-from ..nets import HEADS, LinearReLU
+from ..nets import HEADS, Dropout, LinearReLU
 from ..train import as_float
 from .base import image_data
 
@@ -81,7 +81,7 @@ class ConcatHead(nn.Module):
         super().__init__()
         self.k = k
         self.fc1 = LinearReLU(k * n_features, hidden)
-        self.fc_drop = nn.Dropout(0.5)
+        self.fc_drop = Dropout(0.5)
         self.output = nn.Linear(hidden, n_outputs)
 
     def forward(self, x):
