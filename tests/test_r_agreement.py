@@ -124,3 +124,21 @@ def test_bad_input_is_a_clear_r_error(r, fitted, code, message):
     assert "Traceback" not in got and "py_last_error" not in got
     np.testing.assert_array_equal(r.get("get_weights(m)[['output.bias']]"), before)
     assert r.get("nrow(m$history)")[0] == n_epochs
+
+
+def test_fit_replicates_from_r_matches_python(r, digits):
+    """R's 1-based subsets reach Python as the same draws; side by side in R = side by side in Python."""
+    tr = digits["train"]
+    draws = [ss.sample_indices(len(tr["x"]), 20, seed=s) for s in (1, 2)]
+    r("first <- build_model(c(8, 8), 10, seed = 7); reps <- list(first, clone_model(first)); "
+      "draws <- lapply(1:2, function(s) sample_indices(nrow(d$train$x), 20, seed = s)); "
+      "fit_replicates(reps, d$train$x, d$train$y, draws, seeds = c(3, 4), epochs = 2, batch_size = 4, "
+      "validation_split = 0.2, side_by_side = TRUE, device = 'cpu', verbose = FALSE)")
+    first = ss.build_model((8, 8), 10, seed=7)
+    py = ss.fit_replicates([first, ss.clone_model(first)], tr["x"], tr["y"], draws, seeds=[3, 4], epochs=2,
+                           batch_size=4, validation_split=0.2, side_by_side=True, device="cpu", verbose=False)
+    for i, model in enumerate(py, start=1):
+        got = r_weights(r, f"reps[[{i}]]")
+        for name, want in ss.get_weights(model).items():
+            np.testing.assert_array_equal(got[name], want, err_msg=f"replicate {i} {name}")
+        np.testing.assert_array_equal(r.get(f"reps[[{i}]]$history$val_loss"), [h["val_loss"] for h in model.history])

@@ -9,6 +9,7 @@ from .model import (Model, build_model, clone_model, freeze_weights, get_weights
                     save_model, set_weights, unfreeze_weights)
 from .reinforcement import (DQNAgent, Episode, Evaluation, TabularAgent, rl_dqn, rl_env, rl_evaluate,
                             rl_monte_carlo, rl_play, rl_policy_iteration, rl_q_learning, rl_value_iteration)
+from .replicates import fit_replicates
 from .self_supervised import (plot_ssl_show, ssl_embed, ssl_evaluate, ssl_finetune, ssl_pretrain, ssl_show,
                               ssl_tasks)
 from .semi_supervised import LabelSpreadingResult, fit_fixmatch, fit_pseudo_label, label_spreading
@@ -26,7 +27,7 @@ __all__ = [
     "Model", "build_model", "clone_model", "get_weights", "set_weights", "freeze_weights",
     "unfreeze_weights", "save_model", "load_model", "resolve_device",
     # supervised
-    "fit_supervised", "evaluate", "predict",
+    "fit_supervised", "fit_replicates", "evaluate", "predict",
     # unsupervised
     "kmeans", "pca", "pca_transform", "pca_inverse", "fit_autoencoder", "embed", "reconstruct",
     "KMeansResult", "PCAResult",

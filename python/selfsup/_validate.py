@@ -135,10 +135,23 @@ def check_choice(value, name: str, choices: Iterable[str]) -> str:
     return value
 
 
-def check_seed(seed) -> int | None:
+def check_seed(seed, name: str = "seed") -> int | None:
     if seed is None:
         return None
-    return check_int(seed, "seed", minimum=0)
+    return check_int(seed, name, minimum=0)
+
+
+def check_indices(idx, n: int, name: str) -> np.ndarray:
+    """A non-empty vector of 0-based positions into n samples, as int64."""
+    arr = np.asarray(idx)
+    if arr.ndim != 1 or arr.size == 0:
+        raise ValueError(f"`{name}` must be a non-empty vector of sample positions; got shape {arr.shape}.")
+    if arr.dtype.kind not in "iuf" or (arr.dtype.kind == "f" and not np.all(arr == np.round(arr))):
+        raise TypeError(f"`{name}` must hold whole numbers (sample positions); got {arr.dtype} values.")
+    if arr.min() < 0 or arr.max() >= n:
+        raise ValueError(f"`{name}` must hold positions 0..{n - 1} of the {n} samples; got {int(arr.min())}.."
+                         f"{int(arr.max())}.")
+    return arr.astype(np.int64)
 
 
 def check_image_size(x: np.ndarray, min_height: int, min_width: int, who: str, name: str = "x") -> None:

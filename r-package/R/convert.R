@@ -277,3 +277,48 @@ as_r_label_spreading <- function(py) {
     history = as_r_rows(py$history, integers = "iteration")
   ), class = "selfsup_label_spreading")
 }
+
+# ---- replicates ----------------------------------------------------------------------------
+# A list of models -> a Python list of Model handles; each element named in errors (models[[2]]).
+as_py_models <- function(models, arg = "models") {
+  if (inherits(models, "selfsup_model") || !is.list(models) || !length(models)) {
+    stop(sprintf("`%s` must be a non-empty list of selfsup models; got %s.", arg, describe(models)), call. = FALSE)
+  }
+  lapply(seq_along(models), function(i) as_py_model(models[[i]], sprintf("%s[[%d]]", arg, i)))
+}
+
+# A list of 1-based index vectors into n samples -> a list of 0-based int64 numpy vectors.
+as_py_subsets <- function(subsets, n, arg = "subsets") {
+  if (!is.list(subsets) || is.data.frame(subsets)) {
+    stop(sprintf("`%s` must be a list of index vectors, one per model; got %s.", arg, describe(subsets)),
+         call. = FALSE)
+  }
+  lapply(seq_along(subsets), function(i) {
+    idx <- subsets[[i]]
+    name <- sprintf("%s[[%d]]", arg, i)
+    if (!is.numeric(idx) || !length(idx) || anyNA(idx) || any(idx != round(idx))) {
+      stop(sprintf("`%s` must be a non-empty vector of whole numbers (sample positions); got %s.",
+                   name, deparse(utils::head(idx, 5))[1]), call. = FALSE)
+    }
+    if (min(idx) < 1 || max(idx) > n) {
+      stop(sprintf("`%s` must hold positions 1..%d of the %d samples; got %s..%s.", name, n, n, min(idx), max(idx)),
+           call. = FALSE)
+    }
+    reticulate::np_array(as.integer(idx) - 1L, dtype = "int64")
+  })
+}
+
+# NULL, or one whole number per model.
+as_py_seeds <- function(seeds, arg = "seeds") {
+  if (is.null(seeds)) return(NULL)
+  if (!is.numeric(seeds) || anyNA(seeds) || any(seeds != round(seeds))) {
+    stop(sprintf("`%s` must be whole numbers, one per model; got %s.", arg, deparse(seeds)[1]), call. = FALSE)
+  }
+  as.list(as.integer(seeds))
+}
+
+# TRUE, FALSE or NULL (let the package choose).
+as_py_flag <- function(x, arg) {
+  if (is.null(x) || (is.logical(x) && length(x) == 1L && !is.na(x))) return(x)
+  stop(sprintf("`%s` must be TRUE, FALSE or NULL; got %s.", arg, deparse(x)[1]), call. = FALSE)
+}

@@ -1,0 +1,106 @@
+"""Replicates: several classifiers, each trained on its own draw of the data, side by side.
+
+The seminar trains 20 small models on 20 draws of 150 labels. `fit_replicates` is the same as
+calling `fit_supervised(x[subsets[i]], y[subsets[i]], model=models[i], seed=seeds[i], ...)` for
+each i, and gives identical models; side by side (`train.fit_side_by_side`) every step advances all
+models with one backward pass and one Adam update, which saves per-step work on a GPU.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+
+import numpy as np
+
+from . import _validate as v
+from .device import resolve_device
+from .model import Model
+from .supervised import _check_model, check_inputs_for, fit_settings
+from .train import Classification, fit, fit_side_by_side
+
+
+def fit_replicates(models: Sequence[Model], x, y, subsets: Sequence, *, seeds: Sequence[int] | None = None,
+                   epochs: int = 10, batch_size: int = 64, validation_split: float = 0.0, lr: float = 1e-3,
+                   side_by_side: bool | None = None, device: str = "auto", verbose: bool = True) -> list[Model]:
+    """Train each of `models` (in place) on its own subset of (x, y).
+
+    Parameters
+    ----------
+    models : list of Model
+        Classifiers, one per replicate (distinct objects; `clone_model` or `build_model` them).
+    x, y : images and labels, as for `fit_supervised`.
+    subsets : list of index arrays
+        ``subsets[i]`` holds the 0-based positions of the samples model i trains on, in that order
+        (its last `validation_split` share is held out, as in `fit_supervised`).
+    seeds : list of int, optional
+        Seed of each replicate (batch order and dropout); drawn at random when None.
+    epochs, batch_size, validation_split, lr : as for `fit_supervised`.
+    side_by_side : bool, optional
+        True: train all models at once; False: one after another. Both give identical models. None
+        (default): side by side on a GPU, one after another on the CPU, where side by side measured
+        no faster (`make bench`, case "replicates"). Side by side needs subsets of equal size.
+    device, verbose : as for `fit_supervised`.
+
+    Returns
+    -------
+    list of Model, the trained `models`.
+    """
+    settings = fit_settings(epochs, batch_size, validation_split, lr, None, device, verbose)
+    models = _check_models(models)
+    x = check_inputs_for(models[0], x)
+    for model in models[1:]:
+        check_inputs_for(model, x)
+    subsets = _check_subsets(subsets, len(models), len(x))
+    seeds = _check_seeds(seeds, len(models))
+    y = v.check_labels(y, len(x), "y", n_classes=min(len(m.classes) for m in models))
+    same_size = len({len(s) for s in subsets}) == 1
+    if side_by_side is None:
+        side_by_side = same_size and resolve_device(device).type == "cuda"
+    elif not isinstance(side_by_side, (bool, np.bool_)):
+        raise TypeError(f"`side_by_side` must be True, False or None; got {side_by_side!r}.")
+    elif side_by_side and not same_size:
+        raise ValueError(f"`side_by_side` needs `subsets` of equal size; got sizes {sorted({len(s) for s in subsets})}.")
+
+    task = Classification()
+    if side_by_side:
+        fit_side_by_side([m.net for m in models], task, [x[s] for s in subsets], [y[s] for s in subsets],
+                         seeds, settings, [m.history for m in models])
+    else:
+        for model, s, seed in zip(models, subsets, seeds):
+            fit(model.net, task, x[s], y[s], replace(settings, seed=seed), model.history)
+    return list(models)
+
+
+def _check_models(models) -> list[Model]:
+    if isinstance(models, Model) or not isinstance(models, Sequence) or not len(models):
+        raise TypeError(f"`models` must be a non-empty list of selfsup Models; got {type(models).__name__}.")
+    models = list(models)
+    seen: dict[int, int] = {}
+    for i, model in enumerate(models):
+        try:
+            _check_model(model)
+        except (TypeError, ValueError) as e:
+            raise type(e)(str(e).replace("`model`", f"`models[{i}]`")) from None
+        if id(model.net) in seen:
+            raise ValueError(f"`models[{seen[id(model.net)]}]` and `models[{i}]` are the same model; each replicate "
+                             "needs its own (use clone_model()).")
+        seen[id(model.net)] = i
+    return models
+
+
+def _check_subsets(subsets, n_models: int, n: int) -> list[np.ndarray]:
+    if isinstance(subsets, np.ndarray) or not isinstance(subsets, Sequence):
+        raise TypeError(f"`subsets` must be a list of index vectors, one per model; got {type(subsets).__name__}.")
+    if len(subsets) != n_models:
+        raise ValueError(f"`subsets` has {len(subsets)} index vectors but there are {n_models} models; they must match.")
+    return [v.check_indices(s, n, f"subsets[{i}]") for i, s in enumerate(subsets)]
+
+
+def _check_seeds(seeds, n_models: int) -> list[int | None]:
+    if seeds is None:
+        return [None] * n_models
+    if isinstance(seeds, (str, bytes)) or not isinstance(seeds, (Sequence, np.ndarray)):
+        raise TypeError(f"`seeds` must be a list of {n_models} whole numbers; got {type(seeds).__name__}.")
+    if len(seeds) != n_models:
+        raise ValueError(f"`seeds` has {len(seeds)} values but there are {n_models} models; they must match.")
+    return [v.check_seed(s, f"seeds[{i}]") for i, s in enumerate(seeds)]
