@@ -5,6 +5,7 @@ Variants:
   selfsup       the package's public function
   ref_device    a hand-written loop with the data already on the device (batches by index)
   ref_tutorial  the tutorial way: torchvision.datasets.FashionMNIST + ToTensor + DataLoader
+  one_by_one    (replicates) fit_replicates(side_by_side=False); "selfsup" there is side_by_side=True
 Output: a Markdown table on stdout and JSON (bench/results/bench-<device>.json).
 
 Usage: .venv/bin/python bench/bench.py [--device cpu|cuda] [--epochs N] [--n N] [--cases a,b]
@@ -35,7 +36,10 @@ CASES = {  # case -> (variants, batch size)
     "rotation_4views": (["selfsup", "ref_device"], 64),
     "simclr": (["selfsup", "ref_device"], 256),
     "bridge_r_vs_python": (["python", "r"], 64),
+    # the seminar's steps 3 and 5: 20 models, 150 labels each (120 trained on), batch 1
+    "replicates_b1": (["selfsup", "one_by_one", "ref_device"], 1),
 }
+REPLICATES, LABELLED = 20, 150
 
 
 # ------------------------------------------------------------------------------ references
@@ -179,11 +183,36 @@ def run_one(case: str, variant: str, args) -> dict:
                             device, make_batch=simclr_views, loss_fn=nt_xent)
         _sync(device)
         seconds = time.perf_counter() - start
+    elif case == "replicates_b1":
+        images = REPLICATES * int(LABELLED * 0.8) * args.epochs
+        seconds = _replicates(variant, x, y, args, device)
     else:  # bridge: the whole call, conversion of the array included, from R vs from Python
         seconds = _bridge(variant, args)
     return {"case": case, "variant": variant, "device": args.device, "epochs": args.epochs, "n": args.n,
             "batch_size": batch, "seconds": seconds, "images_per_s": images / seconds,
             "s_per_epoch": seconds / args.epochs, "peak_mem_mb": _peak_mb(device), "test_accuracy": accuracy}
+
+
+def _replicates(variant: str, x, y, args, device) -> float:
+    """Training time of 20 models on 20 draws of 150 labels: 120 trained on; selfsup also scores the
+    other 30 after each epoch (validation split 0.2, as the seminar)."""
+    draws = [ss.sample_indices(len(x), LABELLED, seed=r) for r in range(REPLICATES)]
+    if variant == "ref_device":  # a plain loop over the models, each trained as in ref_device_loop
+        nets = [reference_cnn().to(device) for _ in draws]
+        data = [(torch.from_numpy(x[i]).to(device).unsqueeze(1)[:int(LABELLED * 0.8)],
+                 torch.from_numpy(y[i]).to(device)[:int(LABELLED * 0.8)]) for i in draws]
+        start = time.perf_counter()
+        for net, (xs, ys) in zip(nets, data):
+            ref_device_loop(net, xs, ys, args.epochs, 1, device)
+    else:
+        first = ss.build_model(x.shape[1:], 10, seed=0)
+        models = [first] + [ss.clone_model(first) for _ in draws[1:]]
+        start = time.perf_counter()
+        ss.fit_replicates(models, x, y, draws, seeds=list(range(REPLICATES)), epochs=args.epochs, batch_size=1,
+                          validation_split=0.2, side_by_side=variant == "selfsup", device=args.device,
+                          verbose=False)
+    _sync(device)
+    return time.perf_counter() - start
 
 
 def _bridge(variant: str, args) -> float:
@@ -222,7 +251,7 @@ def _peak_mb(device) -> float:
 
 
 # ------------------------------------------------------------------------------------- main
-RATIO_BASE = {"ref_device": "selfsup", "ref_tutorial": "selfsup", "r": "python"}
+RATIO_BASE = {"ref_device": "selfsup", "ref_tutorial": "selfsup", "one_by_one": "selfsup", "r": "python"}
 
 
 def table(rows: list[dict]) -> str:

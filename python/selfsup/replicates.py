@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 import numpy as np
+from tqdm.auto import tqdm
 
 from . import _validate as v
 from .device import resolve_device
@@ -38,7 +39,7 @@ def fit_replicates(models: Sequence[Model], x, y, subsets: Sequence, *, seeds: S
     side_by_side : bool, optional
         True: train all models at once; False: one after another. Both give identical models. None
         (default): side by side on a GPU, one after another on the CPU, where side by side measured
-        no faster (`make bench`, case "replicates"). Side by side needs subsets of equal size.
+        no faster (`make bench`, case "replicates_b1"). Side by side needs subsets of equal size.
     device, verbose : as for `fit_supervised`.
 
     Returns
@@ -53,22 +54,32 @@ def fit_replicates(models: Sequence[Model], x, y, subsets: Sequence, *, seeds: S
     subsets = _check_subsets(subsets, len(models), len(x))
     seeds = _check_seeds(seeds, len(models))
     y = v.check_labels(y, len(x), "y", n_classes=min(len(m.classes) for m in models))
-    same_size = len({len(s) for s in subsets}) == 1
-    if side_by_side is None:
-        side_by_side = same_size and resolve_device(device).type == "cuda"
-    elif not isinstance(side_by_side, (bool, np.bool_)):
-        raise TypeError(f"`side_by_side` must be True, False or None; got {side_by_side!r}.")
-    elif side_by_side and not same_size:
-        raise ValueError(f"`side_by_side` needs `subsets` of equal size; got sizes {sorted({len(s) for s in subsets})}.")
 
     task = Classification()
-    if side_by_side:
+    if _side_by_side(side_by_side, subsets, device):
         fit_side_by_side([m.net for m in models], task, [x[s] for s in subsets], [y[s] for s in subsets],
                          seeds, settings, [m.history for m in models])
-    else:
+    else:  # one progress line per model, not one per model and epoch
+        bar = tqdm(total=len(models), desc="Replicates", unit="model", disable=not settings.verbose,
+                   dynamic_ncols=True)
         for model, s, seed in zip(models, subsets, seeds):
-            fit(model.net, task, x[s], y[s], replace(settings, seed=seed), model.history)
+            fit(model.net, task, x[s], y[s], replace(settings, seed=seed, verbose=False), model.history)
+            bar.set_postfix_str(" ".join(f"{k}={v:.4f}" for k, v in model.history[-1].items() if k != "epoch"))
+            bar.update()
+        bar.close()
     return list(models)
+
+
+def _side_by_side(side_by_side, subsets: list[np.ndarray], device: str) -> bool:
+    """The user's choice, checked; by default side by side on a GPU when the subsets allow it."""
+    sizes = sorted({len(s) for s in subsets})
+    if side_by_side is None:
+        return len(sizes) == 1 and resolve_device(device).type == "cuda"
+    if not isinstance(side_by_side, (bool, np.bool_)):
+        raise TypeError(f"`side_by_side` must be True, False or None; got {side_by_side!r}.")
+    if side_by_side and len(sizes) > 1:
+        raise ValueError(f"`side_by_side` needs `subsets` of equal size; got sizes {sizes}.")
+    return bool(side_by_side)
 
 
 def _check_models(models) -> list[Model]:

@@ -25,6 +25,7 @@ import numpy as np
 from .data import load_dataset, sample_indices
 from .model import build_model, freeze_weights, get_weights, set_weights, unfreeze_weights
 from .self_supervised import ssl_finetune
+from .replicates import fit_replicates
 from .supervised import evaluate, fit_supervised
 
 # One visible place for the recipe. QUICK keeps every step but trains less, for a 2-core CPU.
@@ -69,15 +70,15 @@ def run(data: str = "fashion_mnist", path=None, preset: str = "full", seed: int 
     fit_supervised(x, y, model=model, epochs=cfg["epochs"], batch_size=64, validation_split=0.2, seed=seed, **fit)
     full = evaluate(model, xt, yt, device=device)
 
-    # 3. 150 labels, refit from the same initial weights, batch 1
-    supervised = []
-    for r in range(1, cfg["replicates"] + 1):
-        idx = replicate_draw(len(x), cfg["n_labelled"], seed, r)
-        small = set_weights(build_model(shape, d["classes"]), w0)
-        fit_supervised(x[idx], y[idx], model=small, epochs=cfg["small_epochs"], batch_size=1,
-                       validation_split=0.2, seed=seed + r, device=device, verbose=False)
-        supervised.append(evaluate(small, xt, yt, device=device))
-        _say(verbose, f"step 3 replicate {r}/{cfg['replicates']}: accuracy {supervised[-1]['accuracy']:.4f}")
+    # 3. 150 labels, refit from the same initial weights, batch 1; one draw and one model per replicate
+    replicates = range(1, cfg["replicates"] + 1)
+    draws = [replicate_draw(len(x), cfg["n_labelled"], seed, r) for r in replicates]
+    seeds = [seed + r for r in replicates]
+    small_fit = dict(batch_size=1, validation_split=0.2, device=device)
+    small = [set_weights(build_model(shape, d["classes"]), w0) for _ in replicates]
+    _say(verbose, f"step 3: {len(small)} models on {cfg['n_labelled']} labels each, {cfg['small_epochs']} epochs")
+    fit_replicates(small, x, y, draws, seeds=seeds, epochs=cfg["small_epochs"], verbose=verbose, **small_fit)
+    supervised = _test_scores(small, xt, yt, device, verbose, step=3)
 
     # 4. pretext task: predict the rotation (the label is made from the image itself)
     k = sample_indices(4, len(x), replace=True, seed=seed)
@@ -89,32 +90,41 @@ def run(data: str = "fashion_mnist", path=None, preset: str = "full", seed: int 
 
     # 5. transfer to the 150-label task: copy all but the 4-way output layer, freeze the convolutions
     pretrained = {name: w for name, w in get_weights(pretext).items() if not name.startswith("output.")}
-    transferred = []
-    for r in range(1, cfg["replicates"] + 1):
-        idx = replicate_draw(len(x), cfg["n_labelled"], seed, r)
-        ft = set_weights(build_model(shape, d["classes"], seed=seed + r), pretrained)
-        freeze_weights(ft, to_layer="drop2")
-        fit_supervised(x[idx], y[idx], model=ft, epochs=cfg["freeze_epochs"], batch_size=1,
-                       validation_split=0.2, seed=seed + r, device=device, verbose=False)
-        unfreeze_weights(ft)
-        fit_supervised(x[idx], y[idx], model=ft, epochs=cfg["finetune_epochs"], batch_size=1,
-                       validation_split=0.2, seed=seed + r, device=device, verbose=False)
-        transferred.append(evaluate(ft, xt, yt, device=device))
-        _say(verbose, f"step 5 replicate {r}/{cfg['replicates']}: accuracy {transferred[-1]['accuracy']:.4f}")
+    ft = [set_weights(build_model(shape, d["classes"], seed=seed + r), pretrained) for r in replicates]
+    for model in ft:
+        freeze_weights(model, to_layer="drop2")
+    _say(verbose, f"step 5: {len(ft)} transferred models, convolutions frozen, {cfg['freeze_epochs']} epochs")
+    fit_replicates(ft, x, y, draws, seeds=seeds, epochs=cfg["freeze_epochs"], verbose=verbose, **small_fit)
+    for model in ft:
+        unfreeze_weights(model)
+    _say(verbose, f"step 5: all layers trainable, {cfg['finetune_epochs']} epochs")
+    fit_replicates(ft, x, y, draws, seeds=seeds, epochs=cfg["finetune_epochs"], verbose=verbose, **small_fit)
+    transferred = _test_scores(ft, xt, yt, device, verbose, step=5)
 
     # the same transfer in one call gives exactly the model of replicate 1
-    one_call = ssl_finetune(pretext, x[replicate_draw(len(x), cfg["n_labelled"], seed, 1)],
-                            y[replicate_draw(len(x), cfg["n_labelled"], seed, 1)], classes=d["classes"],
+    one_call = ssl_finetune(pretext, x[draws[0]], y[draws[0]], classes=d["classes"],
                             freeze_epochs=cfg["freeze_epochs"], finetune_epochs=cfg["finetune_epochs"],
-                            freeze_to="drop2", batch_size=1, validation_split=0.2, seed=seed + 1,
-                            device=device, verbose=False)
-    same = evaluate(one_call, xt, yt, device=device)["accuracy"] == transferred[0]["accuracy"]
+                            freeze_to="drop2", verbose=False, seed=seeds[0], **small_fit)
+    same = _same_weights(one_call, ft[0])
     _say(verbose, f"step 5: ssl_finetune() in one call gives replicate 1's model: {same}")
     if not same:
         raise RuntimeError("ssl_finetune() and the by-hand transfer gave different models")
 
     # 6. the comparison table
     return results_table(data, full, supervised, rotation, transferred)
+
+
+def _test_scores(models, xt, yt, device, verbose, step) -> list[dict]:
+    scores = []
+    for r, model in enumerate(models, start=1):
+        scores.append(evaluate(model, xt, yt, device=device))
+        _say(verbose, f"step {step} replicate {r}/{len(models)}: test accuracy {scores[-1]['accuracy']:.4f}")
+    return scores
+
+
+def _same_weights(a, b) -> bool:
+    wa, wb = get_weights(a), get_weights(b)
+    return wa.keys() == wb.keys() and all(np.array_equal(wa[k], wb[k]) for k in wa)
 
 
 def results_table(data, full, supervised, rotation, transferred) -> list[dict]:

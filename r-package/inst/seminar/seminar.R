@@ -87,16 +87,22 @@ full <- evaluate(model, x_test, y_test, device = device)
 say(sprintf("step 2: test accuracy %.4f (the seminar, MNIST: 0.9915)", full$accuracy))
 
 # ---- 3. Only 150 labels: the same CNN from the same initial weights, batch 1 ------------------
-draw <- function(r) sample_indices(dim(x_train)[1], recipe$n_labelled, seed = seed * 1000 + r)
-supervised <- do.call(rbind, lapply(seq_len(recipe$replicates), function(r) {
-  idx <- draw(r)
-  small <- set_weights(build_model(shape, classes = d$classes), initial_weights)
-  fit_supervised(x_train[idx, , ], y_train[idx], model = small, epochs = recipe$small_epochs,
-                 batch_size = 1, validation_split = 0.2, seed = seed + r, device = device, verbose = FALSE)
-  res <- evaluate(small, x_test, y_test, device = device)
-  say(sprintf("step 3 replicate %d/%d: accuracy %.4f", r, recipe$replicates, res$accuracy))
-  data.frame(method = "supervised", replicate = r, accuracy = res$accuracy, loss = res$loss)
+# One replicate = one random draw of 150 labelled images and one model starting from the initial
+# weights of step 2. fit_replicates() trains all of them: side by side on a GPU, one after another
+# on a CPU, with the same models either way as a loop of fit_supervised(x_train[idx, , ],
+# y_train[idx], model = small[[r]], seed = seed + r) would give.
+replicates <- seq_len(recipe$replicates)
+draws <- lapply(replicates, function(r) sample_indices(dim(x_train)[1], recipe$n_labelled, seed = seed * 1000 + r))
+small <- lapply(replicates, function(r) set_weights(build_model(shape, classes = d$classes), initial_weights))
+say("step 3: ", recipe$replicates, " models on ", recipe$n_labelled, " labels each, ", recipe$small_epochs, " epochs")
+fit_replicates(small, x_train, y_train, draws, seeds = seed + replicates, epochs = recipe$small_epochs,
+               batch_size = 1, validation_split = 0.2, device = device)
+test_scores <- function(models, method, step) do.call(rbind, lapply(replicates, function(r) {
+  res <- evaluate(models[[r]], x_test, y_test, device = device)
+  say(sprintf("step %d replicate %d/%d: test accuracy %.4f", step, r, recipe$replicates, res$accuracy))
+  data.frame(method = method, replicate = r, accuracy = res$accuracy, loss = res$loss)
 }))
+supervised <- test_scores(small, "supervised", 3)
 long <- function(df) rbind(
   data.frame(df[c("method", "replicate")], metric = "accuracy", value = df$accuracy),
   data.frame(df[c("method", "replicate")], metric = "loss", value = df$loss))
@@ -140,27 +146,25 @@ say(sprintf("step 4: rotation accuracy on rotated test images %.4f (the seminar,
 # ---- 5. Transfer: pretrained layers, fresh 10-class output, freeze, train, unfreeze, train ----
 pretrained <- get_weights(pretext)
 pretrained <- pretrained[!startsWith(names(pretrained), "output.")]   # all but the 4-way output
-transferred <- do.call(rbind, lapply(seq_len(recipe$replicates), function(r) {
-  idx <- draw(r)                                                       # the same 150 as step 3
-  ft <- set_weights(build_model(shape, classes = d$classes, seed = seed + r), pretrained)
-  freeze_weights(ft, to_layer = "drop2")                               # the convolution block
-  fit_supervised(x_train[idx, , ], y_train[idx], model = ft, epochs = recipe$freeze_epochs,
-                 batch_size = 1, validation_split = 0.2, seed = seed + r, device = device, verbose = FALSE)
-  unfreeze_weights(ft)
-  fit_supervised(x_train[idx, , ], y_train[idx], model = ft, epochs = recipe$finetune_epochs,
-                 batch_size = 1, validation_split = 0.2, seed = seed + r, device = device, verbose = FALSE)
-  res <- evaluate(ft, x_test, y_test, device = device)
-  say(sprintf("step 5 replicate %d/%d: accuracy %.4f", r, recipe$replicates, res$accuracy))
-  data.frame(method = "self-supervised", replicate = r, accuracy = res$accuracy, loss = res$loss)
-}))
+ft <- lapply(replicates, function(r) set_weights(build_model(shape, classes = d$classes, seed = seed + r),
+                                                pretrained))
+for (m in ft) freeze_weights(m, to_layer = "drop2")                     # the convolution block
+say("step 5: ", recipe$replicates, " transferred models, convolutions frozen, ", recipe$freeze_epochs, " epochs")
+fit_replicates(ft, x_train, y_train, draws, seeds = seed + replicates, epochs = recipe$freeze_epochs,  # the same
+               batch_size = 1, validation_split = 0.2, device = device)                # 150 as step 3
+for (m in ft) unfreeze_weights(m)
+say("step 5: all layers trainable, ", recipe$finetune_epochs, " epochs")
+fit_replicates(ft, x_train, y_train, draws, seeds = seed + replicates, epochs = recipe$finetune_epochs,
+               batch_size = 1, validation_split = 0.2, device = device)
+transferred <- test_scores(ft, "self-supervised", 5)
 
 # The same transfer in one call: ssl_finetune() copies the encoder, freezes, trains, unfreezes,
 # trains. It gives exactly the model of replicate 1 above.
-one_call <- ssl_finetune(pretext, x_train[draw(1), , ], y_train[draw(1)], classes = d$classes,
+one_call <- ssl_finetune(pretext, x_train[draws[[1]], , ], y_train[draws[[1]]], classes = d$classes,
                          freeze_epochs = recipe$freeze_epochs, finetune_epochs = recipe$finetune_epochs,
                          freeze_to = "drop2", batch_size = 1, validation_split = 0.2, seed = seed + 1,
                          device = device, verbose = FALSE)
-same <- identical(evaluate(one_call, x_test, y_test, device = device)$accuracy, transferred$accuracy[1])
+same <- identical(get_weights(one_call), get_weights(ft[[1]]))
 say("step 5: ssl_finetune() in one call gives replicate 1's model: ", same)
 stopifnot(same)
 
