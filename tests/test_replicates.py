@@ -107,3 +107,16 @@ def test_bad_input_names_the_argument_and_leaves_the_models_alone(draws, call, m
     assert message in str(err.value)
     assert all(weights_equal(m, ss.set_weights(ss.clone_model(m), w)) for m, w in zip(models, before))
     assert all(m.history == [] for m in models)
+
+
+def test_models_with_different_pasts_keep_their_own_epoch_numbers(draws):
+    x, y, subsets, seeds = draws
+    runs = []
+    for side_by_side in (False, True):
+        models = fresh(x, 2)
+        ss.fit_supervised(x[:30], y[:30], model=models[0], epochs=1, seed=1, device=DEVICE, verbose=False)
+        ss.fit_replicates(models, x, y, subsets[:2], seeds=seeds[:2], side_by_side=side_by_side, **SETTINGS)
+        runs.append(models)
+    assert [row["epoch"] for row in runs[1][0].history] == [1, 2, 3]
+    assert [row["epoch"] for row in runs[1][1].history] == [1, 2]
+    assert all(weights_equal(a, b) and a.history == b.history for a, b in zip(*runs))
