@@ -66,11 +66,17 @@ def test_frozen_then_unfrozen_as_in_the_seminar_transfer(draws):
         assert [row["epoch"] for row in b.history] == [1, 2, 3, 4]
 
 
-def test_default_is_one_after_another_on_the_cpu_and_allows_unequal_subsets(draws):
+def test_default_goes_side_by_side_when_it_can(draws, monkeypatch):
+    import selfsup.replicates as rep
+    calls = []
+    real = rep.fit_side_by_side
+    monkeypatch.setattr(rep, "fit_side_by_side", lambda nets, *a: calls.append(len(nets)) or real(nets, *a))
     x, y, subsets, seeds = draws
-    uneven = [subsets[0], subsets[1][:20]]
-    models = fresh(x, 2)
-    ss.fit_replicates(models, x, y, uneven, seeds=seeds[:2], **SETTINGS)
+    ss.fit_replicates(fresh(x, 3), x, y, subsets[:3], seeds=seeds[:3], **SETTINGS)
+    assert calls == [3]                      # all three at once
+    uneven = [subsets[0], subsets[1][:20]]   # side by side needs equal sizes: one after another
+    models = ss.fit_replicates(fresh(x, 2), x, y, uneven, seeds=seeds[:2], **SETTINGS)
+    assert calls == [3]
     alone = fresh(x, 2)
     one_after_another(alone, x, y, uneven, seeds[:2], **SETTINGS)
     assert all(weights_equal(a, b) for a, b in zip(alone, models))

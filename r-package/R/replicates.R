@@ -12,8 +12,7 @@
 #' @param seeds One seed per model (batch order and dropout); `NULL` draws them at random.
 #' @param epochs,batch_size,validation_split,lr As for [fit_supervised()].
 #' @param side_by_side `TRUE`: train all models at once; `FALSE`: one after another. Both give
-#'   identical models. `NULL` (default): side by side on a GPU, one after another on the CPU, where
-#'   side by side measured no faster. Side by side needs subsets of equal size.
+#'   identical models. `NULL` (default): side by side when the subsets have equal size (it needs that).
 #' @param device `"auto"` (GPU when available), `"cpu"` or `"cuda"`.
 #' @param verbose Show progress.
 #' @returns The list of trained `models` (invisibly).

@@ -88,9 +88,8 @@ say(sprintf("step 2: test accuracy %.4f (the seminar, MNIST: 0.9915)", full$accu
 
 # ---- 3. Only 150 labels: the same CNN from the same initial weights, batch 1 ------------------
 # One replicate = one random draw of 150 labelled images and one model starting from the initial
-# weights of step 2. fit_replicates() trains all of them: side by side on a GPU, one after another
-# on a CPU, with the same models either way as a loop of fit_supervised(x_train[idx, , ],
-# y_train[idx], model = small[[r]], seed = seed + r) would give.
+# weights of step 2. fit_replicates() trains them side by side and gives the same models as a loop
+# of fit_supervised(x_train[idx, , ], y_train[idx], model = small[[r]], seed = seed + r).
 replicates <- seq_len(recipe$replicates)
 draws <- lapply(replicates, function(r) sample_indices(dim(x_train)[1], recipe$n_labelled, seed = seed * 1000 + r))
 small <- lapply(replicates, function(r) set_weights(build_model(shape, classes = d$classes), initial_weights))
