@@ -149,8 +149,9 @@ ft <- lapply(replicates, function(r) set_weights(build_model(shape, classes = d$
                                                 pretrained))
 for (m in ft) freeze_weights(m, to_layer = "drop2")                     # the convolution block
 say("step 5: ", recipe$replicates, " transferred models, convolutions frozen, ", recipe$freeze_epochs, " epochs")
-fit_replicates(ft, x_train, y_train, draws, seeds = seed + replicates, epochs = recipe$freeze_epochs,  # the same
-               batch_size = 1, validation_split = 0.2, device = device)                # 150 as step 3
+# the same draws of 150 images (and seeds) as step 3
+fit_replicates(ft, x_train, y_train, draws, seeds = seed + replicates, epochs = recipe$freeze_epochs,
+               batch_size = 1, validation_split = 0.2, device = device)
 for (m in ft) unfreeze_weights(m)
 say("step 5: all layers trainable, ", recipe$finetune_epochs, " epochs")
 fit_replicates(ft, x_train, y_train, draws, seeds = seed + replicates, epochs = recipe$finetune_epochs,
