@@ -64,7 +64,7 @@ def fit_replicates(models: Sequence[Model], x, y, subsets: Sequence, *, seeds: S
                    dynamic_ncols=True)
         for model, s, seed in zip(models, subsets, seeds):
             fit(model.net, task, x[s], y[s], replace(settings, seed=seed, verbose=False), model.history)
-            bar.set_postfix_str(" ".join(f"{k}={v:.4f}" for k, v in model.history[-1].items() if k != "epoch"))
+            bar.set_postfix_str(" ".join(f"{k}={value:.4f}" for k, value in model.history[-1].items() if k != "epoch"))
             bar.update()
         bar.close()
     return list(models)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .. import _validate as v
+from ..device import resolve_seed
 from .envs import (StateIndex, action_names, check_discrete_actions, check_gamma, env_id, env_kwargs, env_name,
                    rl_env, state_index, state_names)
 
@@ -236,18 +237,17 @@ def rl_policy_iteration(env=None, *, transitions=None, rewards=None, gamma: floa
 
 
 # ------------------------------------------------------------------------- learning from episodes
-def _learner_setup(env, fun, episodes, gamma, epsilon, epsilon_end, seed):
+def _learner_setup(env, fun, episodes, gamma, epsilon, epsilon_end, max_steps, seed):
     episodes = v.check_int(episodes, "episodes")
     gamma = check_gamma(gamma)
     epsilon = v.check_number(epsilon, "epsilon", 0.0, 1.0)
     epsilon_end = epsilon if epsilon_end is None else v.check_number(epsilon_end, "epsilon_end", 0.0, 1.0)
-    seed = v.check_seed(seed)
-    if seed is None:
-        seed = int(np.random.SeedSequence().entropy % (2**31))
+    max_steps = v.check_int(max_steps, "max_steps")
+    seed = resolve_seed(seed)
     env = rl_env(env)
     n_actions = check_discrete_actions(env, fun)
     index = state_index(env, fun)
-    return env, n_actions, index, episodes, gamma, epsilon, epsilon_end, seed
+    return env, n_actions, index, episodes, gamma, epsilon, epsilon_end, max_steps, seed
 
 
 def _tables(n_states: int, n_actions: int, episodes: int):
@@ -302,10 +302,9 @@ def rl_monte_carlo(env="Blackjack-v1", *, episodes: int = 500_000, gamma: float 
     -------
     TabularAgent with `history` = (episode, return, length, epsilon).
     """
-    env, n_actions, index, episodes, gamma, epsilon, epsilon_end, seed = _learner_setup(
-        env, "rl_monte_carlo", episodes, gamma, epsilon, epsilon_end, seed)
+    env, n_actions, index, episodes, gamma, epsilon, epsilon_end, max_steps, seed = _learner_setup(
+        env, "rl_monte_carlo", episodes, gamma, epsilon, epsilon_end, max_steps, seed)
     alpha = None if alpha is None else v.check_number(alpha, "alpha", 0.0, 1.0, low_inclusive=False)
-    max_steps = v.check_int(max_steps, "max_steps")
     rng = np.random.default_rng(seed)
     q, visits, returns, lengths = _tables(index.n_states, n_actions, episodes)
     eps_by_episode = _epsilon_schedule(epsilon, epsilon_end, episodes)
@@ -361,10 +360,9 @@ def rl_q_learning(env="FrozenLake-v1", *, episodes: int = 20_000, gamma: float =
     -------
     TabularAgent with `history` = (episode, return, length, epsilon).
     """
-    env, n_actions, index, episodes, gamma, epsilon, epsilon_end, seed = _learner_setup(
-        env, "rl_q_learning", episodes, gamma, epsilon, epsilon_end, seed)
+    env, n_actions, index, episodes, gamma, epsilon, epsilon_end, max_steps, seed = _learner_setup(
+        env, "rl_q_learning", episodes, gamma, epsilon, epsilon_end, max_steps, seed)
     alpha = v.check_number(alpha, "alpha", 0.0, 1.0, low_inclusive=False)
-    max_steps = v.check_int(max_steps, "max_steps")
     rng = np.random.default_rng(seed)
     q, visits, returns, lengths = _tables(index.n_states, n_actions, episodes)
     eps_by_episode = _epsilon_schedule(epsilon, epsilon_end, episodes)
