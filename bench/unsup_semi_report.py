@@ -23,7 +23,7 @@ from sklearn.metrics import normalized_mutual_info_score
 
 import selfsup as ss
 from selfsup.semi_supervised import fit_fixmatch, fit_pseudo_label, label_spreading
-from selfsup.unsupervised import embed, fit_autoencoder, kmeans, pca
+from selfsup.unsupervised import encode, fit_autoencoder, k_means, pca
 
 CONFIG = dict(
     replicates=3,
@@ -129,15 +129,15 @@ def main(quick: bool, only: int | None = None, overrides: dict | None = None, me
         mask = m.history[-1]["mask_rate"] if m is not None else float("nan")
 
         names = list(clus)
-        km = timed(names[0], lambda: kmeans(x, 10, n_init=cfg["km_n_init"], seed=seed, device=dev))
+        km = timed(names[0], lambda: k_means(x, 10, n_init=cfg["km_n_init"], seed=seed, device=dev))
         if km is not None:
             clus[names[0]].append((cluster_accuracy(y, km.labels), normalized_mutual_info_score(y, km.labels)))
 
-        def ae_kmeans():
+        def ae_k_means():
             ae = fit_autoencoder(x, latent_dim=cfg["ae_latent"], kind="dense", epochs=cfg["ae_epochs"],
                                  batch_size=cfg["ae_batch"], **common)
-            return kmeans(embed(ae, x, device=dev), 10, n_init=cfg["km_n_init"], seed=seed, device=dev)
-        km = timed(names[1], ae_kmeans)
+            return k_means(encode(ae, x, device=dev), 10, n_init=cfg["km_n_init"], seed=seed, device=dev)
+        km = timed(names[1], ae_k_means)
         if km is not None:
             clus[names[1]].append((cluster_accuracy(y, km.labels), normalized_mutual_info_score(y, km.labels)))
 

@@ -6,7 +6,7 @@ import pytest
 
 import selfsup as ss
 from selfsup.semi_supervised import fit_fixmatch, fit_pseudo_label, label_spreading
-from selfsup.unsupervised import embed, fit_autoencoder, kmeans, pca, pca_inverse, pca_transform, reconstruct
+from selfsup.unsupervised import encode, fit_autoencoder, k_means, pca, pca_inverse, pca_transform, reconstruct
 
 N, N_LABELLED, SEED = 200, 60, 7
 FIT_R = f"epochs = 2, batch_size = 32, seed = {SEED}, device = 'cpu', verbose = FALSE"
@@ -24,10 +24,10 @@ def data(r, digits):
     return x, y, yp, digits["test"]["x"][:20]
 
 
-def test_kmeans_identical(r, data):
+def test_k_means_identical(r, data):
     x = data[0]
-    r(f"km <- kmeans(x, 5, n_init = 3, seed = {SEED}, device = 'cpu')")
-    py = kmeans(x, 5, n_init=3, seed=SEED, device="cpu")
+    r(f"km <- k_means(x, 5, n_init = 3, seed = {SEED}, device = 'cpu')")
+    py = k_means(x, 5, n_init=3, seed=SEED, device="cpu")
     np.testing.assert_array_equal(r.get("km$cluster") - 1, py.labels)
     np.testing.assert_array_equal(r.get("km$centers"), py.centers)
     assert r.get("km$inertia")[0] == py.inertia
@@ -50,7 +50,7 @@ def test_autoencoder_identical(r, data, kind):
     r(f"ae <- fit_autoencoder(x, latent_dim = 3, kind = '{kind}', {FIT_R})")
     py = fit_autoencoder(x, latent_dim=3, kind=kind, **FIT_PY)
     np.testing.assert_array_equal(r.get("ae$history$loss"), [row["loss"] for row in py.history])
-    np.testing.assert_array_equal(r.get("embed(ae, xt, device = 'cpu')"), embed(py, xt, device="cpu"))
+    np.testing.assert_array_equal(r.get("encode(ae, xt, device = 'cpu')"), encode(py, xt, device="cpu"))
     np.testing.assert_array_equal(r.get("reconstruct(ae, xt, device = 'cpu')"), reconstruct(py, xt, device="cpu"))
 
 
@@ -85,8 +85,8 @@ def test_fixmatch_identical(r, data):
 
 
 R_BAD_INPUT = [
-    ("kmeans(x, 201)", "`k` is 201 but the number of samples in `x` is 200"),
-    ("kmeans(x, 0)", "`k` must be at least 1; got 0"),
+    ("k_means(x, 201)", "`k` is 201 but the number of samples in `x` is 200"),
+    ("k_means(x, 0)", "`k` must be at least 1; got 0"),
     ("pca(x, 65)", "`n_components` is 65 but the number of features in `x` is 64"),
     ("label_spreading(x, factor(rep(NA, 200), levels = levels(y)))", "`y` has no labelled samples"),
     ("fit_fixmatch(x, factor(ifelse(y == '3', '3', NA), levels = levels(y)))", "`y` labels only one class ('3')"),

@@ -1,4 +1,4 @@
-"""kmeans, pca and the autoencoder: agreement with scikit-learn, shapes, errors."""
+"""k_means, pca and the autoencoder: agreement with scikit-learn, shapes, errors."""
 import numpy as np
 import pytest
 from sklearn.cluster import KMeans
@@ -6,7 +6,7 @@ from sklearn.datasets import load_digits
 from sklearn.decomposition import PCA
 
 from selfsup.model import load_model, save_model
-from selfsup.unsupervised import (KMeansResult, PCAResult, embed, fit_autoencoder, kmeans, pca, pca_inverse,
+from selfsup.unsupervised import (KMeansResult, PCAResult, encode, fit_autoencoder, k_means, pca, pca_inverse,
                                   pca_transform, reconstruct)
 
 DIGITS = load_digits().data            # (1797, 64) float, values 0..16
@@ -40,17 +40,17 @@ def test_pca_transform_and_inverse_round_trip():
 
 
 @pytest.mark.parametrize("k", [3, 10])
-def test_kmeans_inertia_within_one_percent_of_sklearn(k):
-    ours = kmeans(DIGITS, k, n_init=5, seed=0, device="cpu")
+def test_k_means_inertia_within_one_percent_of_sklearn(k):
+    ours = k_means(DIGITS, k, n_init=5, seed=0, device="cpu")
     ref = KMeans(k, n_init=5, random_state=0).fit(DIGITS)
     assert abs(ours.inertia - ref.inertia_) <= RTOL_INERTIA * ref.inertia_
     # the reported inertia is the one of the reported labels and centres
     assert np.isclose(ours.inertia, ((DIGITS - ours.centers[ours.labels]) ** 2).sum(), rtol=1e-5)
 
 
-def test_kmeans_result_shapes_and_determinism():
-    a = kmeans(IMAGES, 4, n_init=2, seed=3, device="cpu")
-    b = kmeans(IMAGES, 4, n_init=2, seed=3, device="cpu")
+def test_k_means_result_shapes_and_determinism():
+    a = k_means(IMAGES, 4, n_init=2, seed=3, device="cpu")
+    b = k_means(IMAGES, 4, n_init=2, seed=3, device="cpu")
     assert isinstance(a, KMeansResult)
     assert a.labels.shape == (200,) and a.labels.dtype == np.int64 and set(a.labels) <= set(range(4))
     assert a.centers.shape == (4, 8, 8) and 1 <= a.iterations <= 300
@@ -58,8 +58,8 @@ def test_kmeans_result_shapes_and_determinism():
     assert a.inertia == b.inertia
 
 
-def test_kmeans_with_k_equal_n_has_zero_inertia():
-    assert kmeans(DIGITS[:6], 6, seed=0, device="cpu").inertia == pytest.approx(0, abs=1e-6)
+def test_k_means_with_k_equal_n_has_zero_inertia():
+    assert k_means(DIGITS[:6], 6, seed=0, device="cpu").inertia == pytest.approx(0, abs=1e-6)
 
 
 @pytest.mark.parametrize("kind", ["dense", "conv"])
@@ -67,26 +67,26 @@ def test_autoencoder_embeds_reconstructs_and_saves(kind, tmp_path):
     model = fit_autoencoder(PIXELS, latent_dim=2, kind=kind, epochs=2, seed=1, device="cpu", verbose=False)
     assert model.task == "autoencoder" and len(model.history) == 2
     assert model.history[1]["loss"] < model.history[0]["loss"]
-    codes = embed(model, PIXELS)
+    codes = encode(model, PIXELS)
     assert codes.shape == (200, 2) and np.isfinite(codes).all()
     rec = reconstruct(model, PIXELS[:5])
     assert rec.shape == (5, 8, 8) and rec.min() >= 0 and rec.max() <= 255
     again = load_model(save_model(model, tmp_path / "ae.safetensors"))
-    np.testing.assert_array_equal(embed(again, PIXELS), codes)
+    np.testing.assert_array_equal(encode(again, PIXELS), codes)
 
 
 def test_autoencoder_on_feature_matrix_and_seed():
     a = fit_autoencoder(DIGITS[:100], latent_dim=3, epochs=1, seed=2, device="cpu", verbose=False)
     b = fit_autoencoder(DIGITS[:100], latent_dim=3, epochs=1, seed=2, device="cpu", verbose=False)
-    np.testing.assert_array_equal(embed(a, DIGITS[:100]), embed(b, DIGITS[:100]))
+    np.testing.assert_array_equal(encode(a, DIGITS[:100]), encode(b, DIGITS[:100]))
     assert reconstruct(a, DIGITS[:3]).shape == (3, 64)
 
 
 @pytest.mark.parametrize("call, match", [
-    (lambda: kmeans(DIGITS[:5], 6), r"`k` is 6 but the number of samples in `x` is 5"),
-    (lambda: kmeans(DIGITS, 0), r"`k` must be at least 1; got 0"),
-    (lambda: kmeans(DIGITS, 2.5), r"`k` must be a whole number"),
-    (lambda: kmeans(DIGITS[0], 2), r"`x` must have 2 or 3 or 4 dimensions"),
+    (lambda: k_means(DIGITS[:5], 6), r"`k` is 6 but the number of samples in `x` is 5"),
+    (lambda: k_means(DIGITS, 0), r"`k` must be at least 1; got 0"),
+    (lambda: k_means(DIGITS, 2.5), r"`k` must be a whole number"),
+    (lambda: k_means(DIGITS[0], 2), r"`x` must have 2 or 3 or 4 dimensions"),
     (lambda: pca(DIGITS, 65), r"`n_components` is 65 but the number of features in `x` is 64"),
     (lambda: pca(DIGITS[:3], 4), r"`n_components` is 4 but the number of samples in `x` is 3"),
     (lambda: pca(DIGITS, 0), r"`n_components` must be at least 1"),
@@ -101,7 +101,7 @@ def test_bad_input_names_the_argument(call, match):
         call()
 
 
-def test_embed_needs_an_autoencoder():
+def test_encode_needs_an_autoencoder():
     from selfsup.model import build_model
     with pytest.raises(ValueError, match="need fit_autoencoder"):
-        embed(build_model((8, 8), 3, seed=0), PIXELS)
+        encode(build_model((8, 8), 3, seed=0), PIXELS)

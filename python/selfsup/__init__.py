@@ -14,7 +14,7 @@ from .self_supervised import (plot_ssl_show, ssl_embed, ssl_evaluate, ssl_finetu
                               ssl_tasks)
 from .semi_supervised import LabelSpreadingResult, fit_fixmatch, fit_pseudo_label, label_spreading
 from .supervised import evaluate, fit_supervised, predict
-from .unsupervised import (KMeansResult, PCAResult, embed, fit_autoencoder, kmeans, pca, pca_inverse,
+from .unsupervised import (KMeansResult, PCAResult, encode, fit_autoencoder, k_means, pca, pca_inverse,
                            pca_transform, reconstruct)
 
 __version__ = "0.1.0"
@@ -29,7 +29,7 @@ __all__ = [
     # supervised
     "fit_supervised", "fit_replicates", "evaluate", "predict",
     # unsupervised
-    "kmeans", "pca", "pca_transform", "pca_inverse", "fit_autoencoder", "embed", "reconstruct",
+    "k_means", "pca", "pca_transform", "pca_inverse", "fit_autoencoder", "encode", "reconstruct",
     "KMeansResult", "PCAResult",
     # semi-supervised
     "fit_pseudo_label", "label_spreading", "fit_fixmatch", "LabelSpreadingResult",

@@ -28,7 +28,7 @@ KINDS = {"dense": ("dense_ae", "dense_decoder"), "conv": ("conv_ae", "conv_decod
 # ---------------------------------------------------------------------------------- results
 @dataclass
 class KMeansResult:
-    """What `kmeans()` found. `labels` are 0-based cluster indices (1-based in R)."""
+    """What `k_means()` found. `labels` are 0-based cluster indices (1-based in R)."""
     labels: np.ndarray          # (n,) int64
     centers: np.ndarray         # (k, *sample shape) float32, in the units of `x`
     inertia: float              # sum of squared distances of samples to their centre
@@ -49,8 +49,8 @@ class PCAResult:
 
 
 # ------------------------------------------------------------------------------------ k-means
-def kmeans(x, k: int, *, n_init: int = 10, max_iter: int = 300, tol: float = 1e-4,
-           seed: int | None = None, device: str = "auto") -> KMeansResult:
+def k_means(x, k: int, *, n_init: int = 10, max_iter: int = 300, tol: float = 1e-4,
+            seed: int | None = None, device: str = "auto") -> KMeansResult:
     """k-means clustering (Lloyd's algorithm from k-means++ starts), in torch.
 
     Parameters
@@ -250,7 +250,7 @@ def fit_autoencoder(x, *, latent_dim: int = 2, kind: str = "dense", epochs: int 
         Integer pixels are scaled to [0, 1] and decoded through a sigmoid; floats are used as
         given and decoded linearly.
     latent_dim : int, default=2
-        Width of the code; 2 gives the seminar's 2-D picture (see `embed`).
+        Width of the code; 2 gives the seminar's 2-D picture (see `encode`).
     kind : {"dense", "conv"}, default="dense"
         Dense layers (784-256-64-latent) or strided convolutions (32, 64 filters).
     epochs, batch_size, validation_split, lr, seed, device, verbose
@@ -281,7 +281,7 @@ def _check_autoencoder(model) -> None:
     if not isinstance(model, Model):
         raise TypeError(f"`model` must be a selfsup Model; got {type(model).__name__}.")
     if model.task != "autoencoder":
-        raise ValueError(f"`model` is a {model.task} model; embed() and reconstruct() need fit_autoencoder()'s.")
+        raise ValueError(f"`model` is a {model.task} model; encode() and reconstruct() need fit_autoencoder()'s.")
 
 
 def _check_ae_inputs(model: Model, x) -> np.ndarray:
@@ -292,7 +292,7 @@ def _check_ae_inputs(model: Model, x) -> np.ndarray:
     return x
 
 
-def embed(model: Model, x, *, batch_size: int = 1024, device: str = "auto") -> np.ndarray:
+def encode(model: Model, x, *, batch_size: int = 1024, device: str = "auto") -> np.ndarray:
     """Latent codes (n, latent_dim) of `x` under an autoencoder from `fit_autoencoder`."""
     _check_autoencoder(model)
     x = _check_ae_inputs(model, x)

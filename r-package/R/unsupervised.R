@@ -4,8 +4,8 @@
 #' k-means clustering
 #'
 #' Lloyd's algorithm from k-means++ starts (greedy, as scikit-learn), run in PyTorch on the CPU or
-#' GPU. Note: attaching selfsup masks [stats::kmeans()]; the result keeps its field names
-#' `cluster` and `centers`.
+#' GPU. Named like scikit-learn's `k_means()` so that [stats::kmeans()] stays what it is; the
+#' result keeps [stats::kmeans()]'s field names `cluster` and `centers`.
 #'
 #' @param x A matrix `(n, features)` or images `(n, height, width[, channels])` (flattened; used
 #'   as given, pixel units kept).
@@ -19,17 +19,17 @@
 #'   shaped like a sample), `inertia` (sum of squared distances to the centres), `iterations`,
 #'   `n_init`, `seed`.
 #' @family unsupervised
-#' @seealso Python: `selfsup.unsupervised.kmeans()`.
+#' @seealso Python: `selfsup.k_means()`; R's own [stats::kmeans()].
 #' @examples
 #' \dontrun{
 #' d <- load_dataset("digits")
-#' km <- kmeans(d$train$x, 10, seed = 1)
+#' km <- k_means(d$train$x, 10, seed = 1)
 #' table(km$cluster, d$train$y)
 #' plot(km, d$train$x)
 #' }
 #' @export
-kmeans <- function(x, k, n_init = 10, max_iter = 300, tol = 1e-4, seed = NULL, device = "auto") {
-  as_r_kmeans(py_call(selfsup_py$kmeans, as_py_array(x), as_py_int(k, "k"),
+k_means <- function(x, k, n_init = 10, max_iter = 300, tol = 1e-4, seed = NULL, device = "auto") {
+  as_r_kmeans(py_call(selfsup_py$k_means, as_py_array(x), as_py_int(k, "k"),
                       n_init = as_py_int(n_init, "n_init"), max_iter = as_py_int(max_iter, "max_iter"),
                       tol = tol, seed = as_py_int(seed, "seed"), device = device))
 }
@@ -86,7 +86,7 @@ pca_inverse <- function(pca, scores) {
 #'
 #' An encoder squeezes each sample through `latent_dim` numbers and a decoder rebuilds the
 #' sample from them; training minimises the mean squared reconstruction error. With
-#' `latent_dim = 2`, [embed()] gives the seminar's 2-D picture of the data.
+#' `latent_dim = 2`, [encode()] gives the seminar's 2-D picture of the data.
 #'
 #' @param x Images `(n, height, width[, channels])`, or a matrix `(n, features)` with
 #'   `kind = "dense"`. Integer pixels are scaled to \[0, 1\]; doubles are used as given.
@@ -100,7 +100,7 @@ pca_inverse <- function(pca, scores) {
 #' \dontrun{
 #' d <- load_dataset("digits")
 #' ae <- fit_autoencoder(d$train$x, latent_dim = 2, epochs = 20, seed = 1)
-#' plot_embedding(embed(ae, d$train$x), d$train$y)
+#' plot_embedding(encode(ae, d$train$x), d$train$y)
 #' plot_reconstructions(ae, d$test$x)
 #' }
 #' @export
@@ -120,17 +120,17 @@ fit_autoencoder <- function(x, latent_dim = 2, kind = "dense", epochs = 10, batc
 #' @param x Samples shaped like the training data.
 #' @param batch_size Samples per forward pass.
 #' @param device `"auto"`, `"cpu"` or `"cuda"`.
-#' @returns `embed()`: a matrix `(n, latent_dim)`. `reconstruct()`: an array shaped like `x`, on
+#' @returns `encode()`: a matrix `(n, latent_dim)`. `reconstruct()`: an array shaped like `x`, on
 #'   its scale (0..255 for integer pixels).
 #' @family unsupervised
-#' @seealso Python: `selfsup.unsupervised.embed()`, `reconstruct()`.
+#' @seealso Python: `selfsup.encode()`, `selfsup.reconstruct()`.
 #' @export
-embed <- function(model, x, batch_size = 1024, device = "auto") {
-  py_call(selfsup_py$embed, as_py_model(model), as_py_array(x),
+encode <- function(model, x, batch_size = 1024, device = "auto") {
+  py_call(selfsup_py$encode, as_py_model(model), as_py_array(x),
           batch_size = as_py_int(batch_size, "batch_size"), device = device)
 }
 
-#' @rdname embed
+#' @rdname encode
 #' @export
 reconstruct <- function(model, x, batch_size = 1024, device = "auto") {
   py_call(selfsup_py$reconstruct, as_py_model(model), as_py_array(x),
@@ -186,7 +186,7 @@ plot.selfsup_pca <- function(x, y, ...) {
 #'
 #' Samples coloured by cluster and the centres as crosses: directly when the data have two columns,
 #' otherwise on its first two principal components.
-#' @param x A result of [kmeans()].
+#' @param x A result of [k_means()].
 #' @param y The data that was clustered (`plot(km, x)`).
 #' @param ... Unused.
 #' @returns A ggplot object.
@@ -217,7 +217,7 @@ plot.selfsup_kmeans <- function(x, y, ...) {
 
 #' Plot a 2-D embedding coloured by class
 #'
-#' The seminar's "reduce dimensionality" picture: autoencoder codes ([embed()]), PCA scores or
+#' The seminar's "reduce dimensionality" picture: autoencoder codes ([encode()]), PCA scores or
 #' anything with two columns, one point per sample.
 #' @param embedding A matrix with at least two columns (the first two are plotted).
 #' @param labels Optional labels (factor, character or integer) or clusters to colour by.

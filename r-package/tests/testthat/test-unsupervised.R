@@ -1,20 +1,20 @@
-test_that("kmeans returns 1-based clusters, centres shaped like samples, and is seeded", {
+test_that("k_means returns 1-based clusters, centres shaped like samples, and is seeded", {
   s <- small_digits()
-  km <- kmeans(s$x, 4, n_init = 2, seed = 1, device = "cpu")
+  km <- k_means(s$x, 4, n_init = 2, seed = 1, device = "cpu")
   expect_s3_class(km, "selfsup_kmeans")
   expect_type(km$cluster, "integer")
   expect_setequal(unique(km$cluster), 1:4)
   expect_equal(dim(km$centers), c(4L, 8L, 8L))
-  expect_equal(km, kmeans(s$x, 4, n_init = 2, seed = 1, device = "cpu"))
+  expect_equal(km, k_means(s$x, 4, n_init = 2, seed = 1, device = "cpu"))
   # the inertia is that of the clusters and centres returned
   flat <- matrix(s$x, nrow = 200)
   centers <- matrix(km$centers, nrow = 4)
   expect_equal(km$inertia, sum((flat - centers[km$cluster, ])^2), tolerance = 1e-5)
 })
 
-test_that("kmeans inertia is close to stats::kmeans with k-means++-like restarts", {
+test_that("k_means inertia is close to stats::kmeans with k-means++-like restarts", {
   x <- matrix(as.numeric(small_digits()$x), nrow = 200)
-  ours <- kmeans(x, 3, n_init = 10, seed = 2, device = "cpu")
+  ours <- k_means(x, 3, n_init = 10, seed = 2, device = "cpu")
   set.seed(2)
   ref <- stats::kmeans(x, 3, nstart = 10, iter.max = 100)
   expect_lt(ours$inertia, ref$tot.withinss * 1.01)
@@ -43,7 +43,7 @@ test_that("fit_autoencoder gives a model, codes and reconstructions shaped like 
     expect_s3_class(ae, "selfsup_model")
     expect_equal(ae$task, "autoencoder")
     expect_equal(names(ae$history), c("epoch", "loss"))
-    expect_equal(dim(embed(ae, s$x)), c(200L, 2L))
+    expect_equal(dim(encode(ae, s$x)), c(200L, 2L))
     rec <- reconstruct(ae, s$xt[1:3, , ])
     expect_equal(dim(rec), c(3L, 8L, 8L))
     expect_true(all(rec >= 0 & rec <= 255))
@@ -53,10 +53,10 @@ test_that("fit_autoencoder gives a model, codes and reconstructions shaped like 
 test_that("plots are ggplot objects", {
   skip_if_not_installed("ggplot2")
   s <- small_digits()
-  km <- kmeans(s$x, 3, n_init = 1, seed = 1, device = "cpu")
+  km <- k_means(s$x, 3, n_init = 1, seed = 1, device = "cpu")
   p <- pca(s$x, 6, device = "cpu")
   ae <- fit_autoencoder(s$x, epochs = 1, seed = 1, device = "cpu", verbose = FALSE)
-  for (g in list(plot(km, s$x), plot(km, p$scores[, 1:2]), plot(p), plot_embedding(embed(ae, s$x), s$y),
+  for (g in list(plot(km, s$x), plot(km, p$scores[, 1:2]), plot(p), plot_embedding(encode(ae, s$x), s$y),
                  plot_reconstructions(ae, s$xt, n = 4), plot_reconstructions(p, s$xt, n = 4))) {
     expect_s3_class(g, "ggplot")
     expect_silent(ggplot2::ggplot_build(g))
@@ -65,12 +65,12 @@ test_that("plots are ggplot objects", {
 
 test_that("bad input is a clear R error naming the argument", {
   s <- small_digits()
-  expect_error(kmeans(s$x, 201), "`k` is 201 but the number of samples in `x` is 200", fixed = TRUE)
-  expect_error(kmeans(s$x, 0), "`k` must be at least 1; got 0", fixed = TRUE)
-  expect_error(kmeans(s$x, 2.5), "`k` must be a single whole number", fixed = TRUE)
+  expect_error(k_means(s$x, 201), "`k` is 201 but the number of samples in `x` is 200", fixed = TRUE)
+  expect_error(k_means(s$x, 0), "`k` must be at least 1; got 0", fixed = TRUE)
+  expect_error(k_means(s$x, 2.5), "`k` must be a single whole number", fixed = TRUE)
   expect_error(pca(s$x, 65), "`n_components` is 65 but the number of features in `x` is 64", fixed = TRUE)
   expect_error(pca_transform(list(), s$x), "`pca` must be the result of pca()", fixed = TRUE)
   expect_error(fit_autoencoder(s$x, kind = "vae"), '`kind` must be one of "dense", "conv"', fixed = TRUE)
-  expect_error(embed(quick_fit(s$x, s$y, epochs = 1), s$x), "need fit_autoencoder()", fixed = TRUE)
-  expect_error(plot(kmeans(s$x, 2, seed = 1)), "`y` is missing: pass the data that was clustered", fixed = TRUE)
+  expect_error(encode(quick_fit(s$x, s$y, epochs = 1), s$x), "need fit_autoencoder()", fixed = TRUE)
+  expect_error(plot(k_means(s$x, 2, seed = 1)), "`y` is missing: pass the data that was clustered", fixed = TRUE)
 })
