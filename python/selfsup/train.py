@@ -14,6 +14,8 @@ the CPU.
 from __future__ import annotations
 
 import contextlib
+import copy
+import math
 import time
 from dataclasses import dataclass, field
 
@@ -37,6 +39,15 @@ class FitSettings:
     seed: int | None = None
     device: str = "auto"
     verbose: bool = True
+    # The defaults are keras' (the seminar's recipe); the others serve recipes such as FixMatch's.
+    optimizer: str = "adam"     # "adam", or "sgd": SGD with Nesterov momentum 0.9
+    weight_decay: float = 0.0   # L2 penalty on kernels (weights of 2+ dims), not on biases or norms
+    schedule: str = "constant"  # "cosine": lr * (1 + cos(pi * step / steps)) / 2 over the fit's steps
+    ema: float = 0.0            # decay of a moving average of the weights (0: none); see WeightAverage
+
+
+OPTIMIZERS = ("adam", "sgd")
+SCHEDULES = ("constant", "cosine")
 
 
 # ------------------------------------------------------------------------------ data on device
@@ -96,6 +107,7 @@ class _Run:
     history: list[dict]
     sums: dict = field(default_factory=dict)
     perm: torch.Tensor | None = None
+    ema: "WeightAverage | None" = None
 
 
 def fit_side_by_side(nets: list[nn.Module], task, xs: list[np.ndarray], ys: list[np.ndarray | None],
@@ -119,14 +131,14 @@ def fit_side_by_side(nets: list[nn.Module], task, xs: list[np.ndarray], ys: list
                  seed, generator(seed, device), history)
             for net, x, y, seed, history in zip(nets, xs, ys, seeds, histories, strict=True)]
     n_train = split_validation(len(xs[0]), settings.validation_split)
-    params = [p for run in runs for p in _trainable(run.net)]
-    # fused: one kernel per weight tensor for the whole update; elementwise, so a tensor's update
-    # does not depend on which other tensors share the call (3x faster than the loop on the CPU).
-    opt = torch.optim.Adam(params, lr=settings.lr, fused=True)
+    opt = make_optimizer([p for run in runs for p in _trainable(run.net)], settings)
+    for run in runs:
+        run.ema = WeightAverage(run.net, settings.ema) if settings.ema > 0 else None
     autocast = _autocast(device)
     first_epoch = len(runs[0].history) + 1
     last_epoch = first_epoch + settings.epochs - 1
     n_batches = -(-n_train // settings.batch_size)
+    step, n_steps = 0, settings.epochs * n_batches
 
     with contextlib.ExitStack() as stack:
         for run in runs:
@@ -142,14 +154,74 @@ def fit_side_by_side(nets: list[nn.Module], task, xs: list[np.ndarray], ys: list
                 run.perm = torch.randperm(n_train, generator=run.gen, device=device)
             for b in range(n_batches):
                 batch = slice(b * settings.batch_size, (b + 1) * settings.batch_size)
+                _set_lr(opt, settings, step, n_steps)
                 losses = [_step_forward(run, task, batch, autocast) for run in runs]
                 torch.stack(losses).sum().backward()  # each model's gradient is its own loss's
                 opt.step()
                 opt.zero_grad(set_to_none=True)
+                for run in runs:
+                    if run.ema is not None:
+                        run.ema.update(run.net)
+                step += 1
                 bar.update()
             rows = [_end_epoch(run, task, n_train, device) for run in runs]
             bar.set_postfix_str(_format_row(_mean_row(rows), time.perf_counter() - start))
             bar.close()
+    for run in runs:
+        if run.ema is not None:  # the fit returns the averaged weights, as the papers evaluate them
+            run.ema.copy_to(run.net)
+
+
+def make_optimizer(params: list[nn.Parameter], settings: FitSettings) -> torch.optim.Optimizer:
+    """The optimizer of `settings` over `params`; weight decay only on kernels (2+ dims).
+
+    fused: one kernel per weight tensor for the whole update; elementwise, so a tensor's update does
+    not depend on which other tensors share the call (3x faster than the loop on the CPU).
+    """
+    groups: list = params
+    if settings.weight_decay > 0:  # as FixMatch's and SimCLR's code: biases and norms are not decayed
+        groups = [{"params": [p for p in params if p.ndim > 1], "weight_decay": settings.weight_decay},
+                  {"params": [p for p in params if p.ndim <= 1], "weight_decay": 0.0}]
+    if settings.optimizer == "sgd":
+        return torch.optim.SGD(groups, lr=settings.lr, momentum=0.9, nesterov=True, fused=True)
+    return torch.optim.Adam(groups, lr=settings.lr, fused=True)
+
+
+def _set_lr(opt: torch.optim.Optimizer, settings: FitSettings, step: int, n_steps: int) -> None:
+    """Learning rate of step `step` (0-based) of `n_steps`; "constant" leaves it untouched."""
+    if settings.schedule == "cosine":
+        lr = settings.lr * 0.5 * (1 + math.cos(math.pi * step / n_steps))
+        for group in opt.param_groups:
+            group["lr"] = lr
+
+
+class WeightAverage:
+    """An exponential moving average of a network's weights (Polyak averaging, as FixMatch and
+    Mean Teacher use it): after every step avg <- decay * avg + (1 - decay) * weights, for the
+    parameters and the float buffers (batch-norm statistics); integer buffers are copied.
+
+    `net` is the averaged network, in eval mode and without gradients: a teacher a task can ask for
+    pseudo-labels (`task.uses_teacher`), and the weights the fit ends with.
+    """
+
+    def __init__(self, net: nn.Module, decay: float):
+        self.decay = decay
+        self.net = copy.deepcopy(net).eval()
+        for p in self.net.parameters():
+            p.requires_grad_(False)
+
+    @torch.no_grad()
+    def update(self, net: nn.Module) -> None:
+        for avg, new in zip(self.net.state_dict().values(), net.state_dict().values(), strict=True):
+            if avg.dtype.is_floating_point:
+                avg.lerp_(new, 1 - self.decay)
+            else:
+                avg.copy_(new)
+
+    @torch.no_grad()
+    def copy_to(self, net: nn.Module) -> None:
+        for avg, new in zip(self.net.state_dict().values(), net.state_dict().values(), strict=True):
+            new.copy_(avg)
 
 
 def _trainable(net: nn.Module) -> list[nn.Parameter]:
@@ -175,7 +247,11 @@ def _dropout_stream(net: nn.Module, gen: torch.Generator):
 def _step_forward(run: _Run, task, batch: slice, autocast) -> torch.Tensor:
     """Loss of one model on its next batch; running sums stay on the device (no sync per batch)."""
     idx = run.perm[batch]
-    inputs, targets = task.batch(run.x[idx], None if run.y is None else run.y[idx], run.gen)
+    y = None if run.y is None else run.y[idx]
+    if getattr(task, "uses_teacher", False):  # e.g. FixMatch's pseudo-labels from the averaged weights
+        inputs, targets = task.batch(run.x[idx], y, run.gen, teacher=run.ema.net if run.ema else run.net)
+    else:
+        inputs, targets = task.batch(run.x[idx], y, run.gen)
     with autocast:
         outputs = run.net(inputs)
     loss = task.loss(outputs, targets)
@@ -188,7 +264,8 @@ def _end_epoch(run: _Run, task, n_train: int, device: torch.device) -> dict:
     row = {"epoch": len(run.history) + 1, **{k: float(v) / n_train for k, v in run.sums.items()}}
     if n_train < len(run.x):
         y_val = None if run.y is None else run.y[n_train:]
-        val = evaluate_task(run.net, task, run.x[n_train:], y_val, seed=run.seed, device=device)
+        net = run.ema.net if run.ema is not None else run.net   # the weights the fit will end with
+        val = evaluate_task(net, task, run.x[n_train:], y_val, seed=run.seed, device=device)
         row.update({f"val_{k}": v for k, v in val.items()})
     run.history.append(row)
     return row

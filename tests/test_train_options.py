@@ -1,0 +1,108 @@
+"""The training loop's optional recipe settings: SGD with Nesterov momentum, weight decay on kernels,
+a cosine learning-rate schedule and a moving average of the weights. Defaults stay keras' (Adam,
+constant rate, no decay, no average): the golden file checks that."""
+import copy
+
+import numpy as np
+import pytest
+import torch
+
+import selfsup as ss
+from selfsup.train import Classification, FitSettings, WeightAverage, fit, fit_side_by_side, make_optimizer
+
+from conftest import DEVICE
+
+
+def data(digits, n=40):
+    return digits["train"]["x"][:n], digits["train"]["y"][:n]
+
+
+def trained(digits, seed=0, **options):
+    x, y = data(digits)
+    model = ss.build_model(x.shape[1:], 10, seed=seed)
+    settings = FitSettings(epochs=2, batch_size=8, seed=seed, device=DEVICE, verbose=False, **options)
+    fit(model.net, Classification(), x, y, settings, model.history)
+    return model
+
+
+def weights(model):
+    return {k: v.copy() for k, v in ss.get_weights(model).items()}
+
+
+def test_every_option_changes_the_weights(digits):
+    """Each setting does something: none of them leaves the default recipe's weights."""
+    base = weights(trained(digits))
+    for options in ({"optimizer": "sgd"}, {"weight_decay": 0.1}, {"schedule": "cosine"}, {"ema": 0.9}):
+        other = weights(trained(digits, **options))
+        assert any(not np.array_equal(base[k], other[k]) for k in base), options
+
+
+def test_sgd_is_nesterov_and_decay_skips_biases():
+    net = torch.nn.Sequential(torch.nn.Linear(3, 2))
+    opt = make_optimizer(list(net.parameters()), FitSettings(optimizer="sgd", weight_decay=0.01))
+    assert isinstance(opt, torch.optim.SGD)
+    decayed = {id(p): g["weight_decay"] for g in opt.param_groups for p in g["params"]}
+    assert decayed[id(net[0].weight)] == 0.01 and decayed[id(net[0].bias)] == 0.0
+    assert all(g["nesterov"] and g["momentum"] == 0.9 for g in opt.param_groups)
+
+
+def test_cosine_schedule_decays_to_zero(digits):
+    """The learning rate follows (1 + cos(pi t / T)) / 2: the last step's rate is close to 0."""
+    x, y = data(digits)
+    model = ss.build_model(x.shape[1:], 10, seed=0)
+    seen = []
+    original = torch.optim.Adam.step
+
+    def spy(self, *args, **kwargs):
+        seen.append(self.param_groups[0]["lr"])
+        return original(self, *args, **kwargs)
+
+    torch.optim.Adam.step = spy
+    try:
+        fit(model.net, Classification(), x, y, FitSettings(epochs=2, batch_size=8, lr=0.01, schedule="cosine",
+                                                           seed=0, device=DEVICE, verbose=False), [])
+    finally:
+        torch.optim.Adam.step = original
+    steps = len(seen)                        # 2 epochs x 5 batches
+    assert steps == 10 and seen[0] == 0.01
+    np.testing.assert_allclose(seen, [0.01 * 0.5 * (1 + np.cos(np.pi * t / steps)) for t in range(steps)])
+
+
+def test_weight_average_follows_the_formula():
+    net = torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.BatchNorm1d(2))
+    avg = WeightAverage(net, decay=0.75)
+    start = copy.deepcopy(net.state_dict())
+    with torch.no_grad():
+        net[0].weight.add_(1.0)
+        net[1].running_mean.add_(2.0)
+        net[1].num_batches_tracked.add_(3)
+    avg.update(net)
+    state = avg.net.state_dict()
+    torch.testing.assert_close(state["0.weight"], 0.75 * start["0.weight"] + 0.25 * net[0].weight)
+    torch.testing.assert_close(state["1.running_mean"], start["1.running_mean"] + 0.5)
+    assert int(state["1.num_batches_tracked"]) == 3          # counters are copied, not averaged
+    assert not avg.net.training and not any(p.requires_grad for p in avg.net.parameters())
+
+
+def test_fit_ends_with_the_averaged_weights(digits):
+    """With ema=1 the average never moves: the fit returns the initial weights."""
+    before = weights(ss.build_model((8, 8), 10, seed=3))
+    after = weights(trained(digits, seed=3, ema=1.0))
+    assert all(np.array_equal(before[k], after[k]) for k in before)
+
+
+@pytest.mark.parametrize("options", [{"optimizer": "sgd", "weight_decay": 1e-3, "schedule": "cosine", "ema": 0.9}])
+def test_side_by_side_still_equals_one_by_one(digits, options):
+    x, y = digits["train"]["x"], digits["train"]["y"]
+    idx = [ss.sample_indices(len(x), 24, seed=s) for s in (1, 2)]
+    settings = FitSettings(epochs=2, batch_size=5, validation_split=0.25, device=DEVICE, verbose=False, **options)
+    alone = [ss.build_model((8, 8), 10, seed=0) for _ in idx]
+    together = [ss.build_model((8, 8), 10, seed=0) for _ in idx]
+    for model, i, seed in zip(alone, idx, (7, 8)):
+        fit(model.net, Classification(), x[i], y[i], FitSettings(**{**settings.__dict__, "seed": seed}), model.history)
+    fit_side_by_side([m.net for m in together], Classification(), [x[i] for i in idx], [y[i] for i in idx],
+                     [7, 8], settings, [m.history for m in together])
+    for a, b in zip(alone, together):
+        wa, wb = weights(a), weights(b)
+        assert all(np.array_equal(wa[k], wb[k]) for k in wa)
+        assert a.history == b.history
