@@ -178,3 +178,21 @@ BAD = [
 def test_bad_input_names_the_argument(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+def test_an_episode_cut_by_max_steps_is_not_a_success():
+    # CartPole succeeds only when the environment's own time limit ends the episode; stopping it
+    # at the caller's max_steps says nothing about balancing, and a random policy balances 5 steps.
+    ev = rl_evaluate("random", "CartPole-v1", episodes=4, max_steps=5, seed=0)
+    assert ev.success_rate == 0.0 and ev.mean_length == 5
+    ep = rl_play("random", "CartPole-v1", max_steps=5, seed=0)
+    assert len(ep.actions) == 5 and ep.truncated and not ep.terminated and not ep.success
+    assert "cut at the step limit" in repr(ep)
+    # ... while the environment's own time limit (here 3 steps) ending the episode is CartPole's success
+    short = rl_evaluate("random", rl_env("CartPole-v1", max_episode_steps=3), episodes=4, max_steps=5, seed=0)
+    assert short.success_rate == 1.0 and short.mean_length == 3
+    # FrozenLake's optimal policy at 3 steps (the goal needs 6) is cut, not a success either
+    lake = rl_env("FrozenLake-v1", is_slippery=False)
+    agent = rl_value_iteration(lake)
+    assert rl_evaluate(agent, episodes=2, max_steps=3, seed=0).success_rate == 0.0
+    assert rl_evaluate(agent, episodes=2, max_steps=6, seed=0).success_rate == 1.0

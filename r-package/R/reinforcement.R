@@ -83,7 +83,8 @@ rl_solve <- function(fun, env, transitions, rewards, gamma, tol, max_iterations)
 #' @param epsilon_end Optional: decay epsilon linearly to this value by the last episode.
 #' @param first_visit Monte Carlo: use only the first visit of a pair in an episode.
 #' @param alpha Step size; for Monte Carlo `NULL` means sample averages (1/n).
-#' @param max_steps Cut episodes longer than this.
+#' @param max_steps Cut episodes longer than this. An episode cut here has not ended, so it never
+#'   counts as a success (CartPole's success is reaching the environment's own time limit).
 #' @param seed Seed: the same seed gives the same tables, in R and in Python.
 #' @returns A `selfsup_rl_tabular` agent (see [rl_value_iteration()]) with `visits` (how often
 #'   each state-action pair was updated) and `history` per episode (`episode`, `return`,
@@ -182,7 +183,8 @@ rl_dqn <- function(env = "CartPole-v1", steps = 100000, gamma = 0.99, lr = 0.002
 #'   action names or 1-based integers), or a function of the observation returning an action.
 #' @param env An environment id or [rl_env()] object; default: the agent's own environment.
 #' @param episodes Number of episodes.
-#' @param max_steps Cut episodes longer than this.
+#' @param max_steps Cut episodes longer than this. An episode cut here has not ended, so it never
+#'   counts as a success (CartPole's success is reaching the environment's own time limit).
 #' @param seed Seed of the environment (and of a random policy).
 #' @returns A `selfsup_rl_evaluation`: `mean_return`, `std_return`, `success_rate` (reaching the
 #'   goal; winning at Blackjack; balancing to the time limit in CartPole), `mean_length`, and per

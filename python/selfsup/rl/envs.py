@@ -181,10 +181,14 @@ def state_names(env, index: StateIndex) -> list[str]:
 def success(name: str, rewards: list[float], terminated: bool, truncated: bool) -> bool:
     """Whether an episode succeeded, in the sense each environment's documentation gives it.
 
-    CartPole: the pole stayed up until the time limit; Blackjack: the game was won; CliffWalking and
-    Taxi: the goal was reached (the episode terminated); otherwise (FrozenLake and the rest): the
-    episode terminated on a positive reward.
+    `terminated` and `truncated` are the environment's own flags from its last step; an episode that
+    the caller's `max_steps` cut before either was set has not ended, so it is never a success.
+    CartPole: the pole stayed up until the environment's time limit; Blackjack: the game was won;
+    CliffWalking and Taxi: the goal was reached (the episode terminated); otherwise (FrozenLake and
+    the rest): the episode terminated on a positive reward.
     """
+    if not (terminated or truncated):
+        return False
     if name == "CartPole":
         return truncated and not terminated
     if name == "Blackjack":

@@ -161,9 +161,8 @@ def _play_episodes(act, env, max_steps, seed, returns, lengths, wins) -> None:
             rewards.append(float(reward))
             if terminated or truncated:
                 break
-        truncated = truncated or not terminated
         returns[ep], lengths[ep] = sum(rewards), len(rewards)
-        wins[ep] = success(name, rewards, terminated, truncated)
+        wins[ep] = success(name, rewards, terminated, truncated)   # before max_steps counts as a cut
         obs, _ = env.reset()
 
 
@@ -198,11 +197,11 @@ def rl_play(policy, env=None, *, max_steps: int = 1_000, seed: int | None = None
             rgb.append(_image(env))
         if terminated or truncated:
             break
-    truncated = truncated or not terminated
+    won = success(env_name(env), rewards, terminated, truncated)
+    truncated = truncated or not terminated   # reported: cut by the environment's limit or by max_steps
     return Episode(env_id(env), frames, None if rgb is None else np.stack(rgb), observations,
                    np.asarray(actions), [names[a] for a in actions] if names else [str(a) for a in actions],
-                   np.asarray(rewards), float(sum(rewards)), success(env_name(env), rewards, terminated, truncated),
-                   bool(terminated), bool(truncated))
+                   np.asarray(rewards), float(sum(rewards)), won, bool(terminated), bool(truncated))
 
 
 def _frame(env, obs, action: str | None, reward: float | None) -> str:

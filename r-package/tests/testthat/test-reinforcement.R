@@ -108,3 +108,14 @@ test_that("bad input gives R errors naming the argument", {
   expect_error(rl_evaluate(list(1), "FrozenLake-v1"), "`policy` must be an agent")
   expect_error(rl_value_iteration(42), "`env` must be a gymnasium environment id")
 })
+
+test_that("an episode cut by max_steps is not a success (CartPole's own time limit is)", {
+  ev <- rl_evaluate("random", "CartPole-v1", episodes = 4, max_steps = 5, seed = 0)
+  expect_equal(ev$success_rate, 0)
+  expect_equal(ev$lengths, rep(5L, 4))
+  ep <- rl_play("random", "CartPole-v1", max_steps = 5, seed = 0)
+  expect_false(ep$success)
+  expect_output(print(ep), "5 steps, return 5 \\(cut at the step limit\\)")
+  short <- rl_evaluate("random", rl_env("CartPole-v1", max_episode_steps = 3L), episodes = 4, max_steps = 5, seed = 0)
+  expect_equal(short$success_rate, 1)
+})
