@@ -8,7 +8,8 @@ import pytest
 import torch
 
 import selfsup as ss
-from selfsup.train import Classification, FitSettings, WeightAverage, fit, fit_side_by_side, make_optimizer
+from selfsup.settings import FitSettings
+from selfsup.train import Classification, WeightAverage, fit, fit_side_by_side, make_optimizer
 
 from conftest import DEVICE
 

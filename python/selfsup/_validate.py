@@ -13,7 +13,8 @@ from typing import Iterable, Sequence
 import numpy as np
 
 
-def _shape(x) -> str:
+def shape_text(x) -> str:
+    """An array's shape as messages write it: "(784,)", "(10, 28, 28)"."""
     return "(" + ", ".join(str(d) for d in x.shape) + ("," if x.ndim == 1 else "") + ")"
 
 
@@ -39,9 +40,9 @@ def check_images(x, name: str = "x", ndims: Sequence[int] = (3, 4)) -> np.ndarra
     if arr.ndim not in ndims:
         dims = " or ".join(str(d) for d in ndims)
         layout = "(n, features)" if 2 in ndims else "(n, height, width[, channels])"
-        raise ValueError(f"`{name}` must have {dims} dimensions {layout}; got shape {_shape(arr)}.")
+        raise ValueError(f"`{name}` must have {dims} dimensions {layout}; got shape {shape_text(arr)}.")
     if arr.shape[0] == 0 or arr.size == 0:
-        raise ValueError(f"`{name}` is empty (shape {_shape(arr)}); it needs at least one sample.")
+        raise ValueError(f"`{name}` is empty (shape {shape_text(arr)}); it needs at least one sample.")
     if np.issubdtype(arr.dtype, np.integer):
         lo, hi = int(arr.min()), int(arr.max())
         if lo < 0 or hi > 255:
@@ -61,7 +62,7 @@ def check_labels(y, n: int, name: str = "y", n_classes: int | None = None,
     """Validate class labels 0..k-1 (and -1 for unlabelled when allowed); returns int64."""
     arr = as_numeric_array(y, name)
     if arr.ndim != 1:
-        raise ValueError(f"`{name}` must be a vector of class labels; got shape {_shape(arr)}.")
+        raise ValueError(f"`{name}` must be a vector of class labels; got shape {shape_text(arr)}.")
     if arr.shape[0] != n:
         raise ValueError(f"`{name}` has {arr.shape[0]} labels but `x` has {n} samples; they must match.")
     if np.issubdtype(arr.dtype, np.floating):

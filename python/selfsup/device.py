@@ -1,6 +1,7 @@
 """Device choice, seeding and determinism."""
 from __future__ import annotations
 
+import contextlib
 import random
 
 import numpy as np
@@ -50,3 +51,10 @@ def generator(seed: int, device: torch.device) -> torch.Generator:
 def use_bf16(device: torch.device) -> bool:
     """bf16 autocast pays on recent GPUs; the CPU path stays in float32 so results are exact."""
     return device.type == "cuda" and torch.cuda.is_bf16_supported()
+
+
+def autocast(device: torch.device):
+    """The mixed-precision context of forward passes on `device`: bf16 on GPUs that have it, else none."""
+    if use_bf16(device):
+        return torch.autocast(device_type="cuda", dtype=torch.bfloat16)
+    return contextlib.nullcontext()

@@ -17,8 +17,9 @@ import torch
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
 
-from ._validate import check_choice, check_int, check_seed
-from .nets import IMAGE_ENCODERS, Net, build_net
+from ._validate import check_choice, check_images, check_int, check_seed
+from .nets import FLAT_ENCODERS, IMAGE_ENCODERS, Net, build_net
+from .nets.layers import channels_first
 
 FORMAT = "selfsup-model/1"
 
@@ -67,6 +68,25 @@ class Model:
         n_params = sum(p.numel() for p in self.net.parameters())
         return (f"<selfsup Model: {enc} encoder {self.input_shape} -> {out}; "
                 f"{n_params:,} weights; {len(self.history)} epochs trained>")
+
+
+def check_model(model, name: str = "model", *, classifier: bool = False) -> Model:
+    """`model` checked to be a selfsup Model, with a classifier head when `classifier`."""
+    if not isinstance(model, Model):
+        raise TypeError(f"`{name}` must be a selfsup Model; got {type(model).__name__}.")
+    if classifier and not model.classes:
+        raise ValueError(f"`{name}` has a {model.task} head, not a classifier; use ssl_finetune() to add one.")
+    return model
+
+
+def check_inputs_for(model: Model, x, name: str = "x") -> np.ndarray:
+    """`x` validated as data for `model` and checked against the sample shape it was built for."""
+    flat = model.spec["encoder"]["name"] in FLAT_ENCODERS
+    x = check_images(x, name, ndims=(2, 3, 4) if flat else (3, 4))
+    if channels_first(x.shape[1:]) != channels_first(model.input_shape):
+        raise ValueError(f"`{name}` has samples of shape {tuple(x.shape[1:])}, but the model was built for "
+                         f"{tuple(model.input_shape)}.")
+    return x
 
 
 def build_model(input_shape, classes=10, *, encoder: str = "cnn", seed: int | None = None) -> Model:
@@ -189,8 +209,7 @@ def unfreeze_weights(model: Model, from_layer=None, to_layer=None) -> Model:
 # ------------------------------------------------------------------------------------ files
 def save_model(model: Model, path: str | os.PathLike) -> str:
     """Save to one safetensors file (weights + JSON metadata); written atomically. Returns the path."""
-    if not isinstance(model, Model):
-        raise TypeError(f"`model` must be a selfsup Model; got {type(model).__name__}.")
+    check_model(model)
     path = Path(path)
     if path.is_dir():
         raise ValueError(f"`path` {str(path)!r} is a folder; give a file name such as model.safetensors.")

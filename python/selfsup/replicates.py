@@ -16,8 +16,8 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from . import _validate as v
-from .model import Model
-from .supervised import _check_model, check_inputs_for, fit_settings
+from .model import Model, check_inputs_for, check_model
+from .settings import fit_settings
 from .train import Classification, fit, fit_side_by_side
 
 
@@ -88,10 +88,7 @@ def _check_models(models) -> list[Model]:
     models = list(models)
     seen: dict[int, int] = {}
     for i, model in enumerate(models):
-        try:
-            _check_model(model)
-        except (TypeError, ValueError) as e:
-            raise type(e)(str(e).replace("`model`", f"`models[{i}]`")) from None
+        check_model(model, f"models[{i}]", classifier=True)
         if id(model.net) in seen:
             raise ValueError(f"`models[{seen[id(model.net)]}]` and `models[{i}]` are the same model; each replicate "
                              "needs its own (use clone_model()).")

@@ -18,11 +18,13 @@ import torch
 
 from . import _validate as v
 from .device import generator, resolve_device, seed_everything
-from .model import Model, freeze_weights, get_weights, set_weights, unfreeze_weights
-from .nets import ENCODERS, IMAGE_ENCODERS, build_net
+from .model import (Model, check_inputs_for, check_model, freeze_weights, get_weights, set_weights,
+                    unfreeze_weights)
+from .nets import ENCODERS, IMAGE_ENCODERS, build_net, eval_mode
 from .pretext import TASKS, Pretext, task_names
-from .supervised import check_inputs_for, fit_settings, fit_supervised
-from .train import _autocast, as_float, fit, to_device
+from .settings import fit_settings
+from .supervised import fit_supervised
+from .train import as_float, fit, forward_all, to_device
 
 PROTOCOLS = ("linear", "knn")
 
@@ -43,12 +45,6 @@ def _task_of(model: Model) -> Pretext | None:
     """The pretext task a model was pretrained with (None for classifiers)."""
     info = model.spec.get("pretext")
     return None if info is None else TASKS[info["name"]](**info["options"])
-
-
-def _check_model(model, name: str = "model") -> Model:
-    if not isinstance(model, Model):
-        raise TypeError(f"`{name}` must be a selfsup Model; got {type(model).__name__}.")
-    return model
 
 
 # --------------------------------------------------------------------------------- pretrain
@@ -134,7 +130,7 @@ def ssl_finetune(pretrained: Model, x, y, *, classes=None, freeze_epochs: int = 
     Model, a classifier; ``model.spec["transfer"]`` records the task it came from and which
     weights were copied and which were not.
     """
-    _check_model(pretrained, "pretrained")
+    check_model(pretrained, "pretrained")
     freeze_epochs = v.check_int(freeze_epochs, "freeze_epochs", minimum=0)
     finetune_epochs = v.check_int(finetune_epochs, "finetune_epochs", minimum=0)
     if freeze_epochs + finetune_epochs == 0:
@@ -195,7 +191,7 @@ def ssl_embed(model: Model, x, *, batch_size: int = 1024, device: str = "auto") 
     (relative_position, jigsaw) run the patch encoder on every cell of the grid and concatenate
     (n, cells * features). For a classifier, the output of its encoder (before the head).
     """
-    _check_model(model)
+    check_model(model)
     batch_size = v.check_int(batch_size, "batch_size")
     dev = resolve_device(device)
     task = _task_of(model)
@@ -203,24 +199,13 @@ def ssl_embed(model: Model, x, *, batch_size: int = 1024, device: str = "auto") 
         x = check_inputs_for(model, x)
     else:
         x = task.check_like(x, model.spec["pretext"].get("data_shape"))
-    return _features(model, task, x, dev, batch_size).numpy()
+    embed = _flat_features if task is None else task.embed
+    return forward_all(model.net.encoder, x, dev, batch_size, apply=embed).numpy()
 
 
-@torch.no_grad()
-def _features(model: Model, task: Pretext | None, x: np.ndarray, device, batch_size: int) -> torch.Tensor:
-    encoder = model.net.encoder
-    was_training = encoder.training
-    encoder.eval()
-    encoder.to(device)
-    xs = to_device(x, device)
-    outs = []
-    for start in range(0, len(xs), batch_size):
-        xb = xs[start:start + batch_size]
-        with _autocast(device):
-            feats = task.embed(encoder, xb) if task is not None else encoder(as_float(xb)).flatten(1)
-        outs.append(feats.float().cpu())
-    encoder.train(was_training)
-    return torch.cat(outs)
+def _flat_features(encoder, xb: torch.Tensor) -> torch.Tensor:
+    """A classifier's encoder features (B, features) of a raw device batch."""
+    return encoder(as_float(xb)).flatten(1)
 
 
 def ssl_evaluate(model: Model, x_train, y_train, x_test, y_test, *, protocol: str = "linear",
@@ -241,7 +226,7 @@ def ssl_evaluate(model: Model, x_train, y_train, x_test, y_test, *, protocol: st
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import Normalizer, StandardScaler
 
-    _check_model(model)
+    check_model(model)
     v.check_choice(protocol, "protocol", PROTOCOLS)
     n_neighbors = v.check_int(n_neighbors, "n_neighbors")
     max_iter = v.check_int(max_iter, "max_iter")
@@ -291,7 +276,7 @@ def ssl_show(x, task: str | None = None, *, model: Model | None = None, n: int =
     n = v.check_int(n, "n")
     dev = resolve_device(device)
     if model is not None:
-        _check_model(model)
+        check_model(model)
         pretext = _task_of(model)
         if pretext is None:
             raise ValueError("`model` is a classifier, not a pretrained model; ssl_show() needs one from ssl_pretrain().")
@@ -302,18 +287,10 @@ def ssl_show(x, task: str | None = None, *, model: Model | None = None, n: int =
     else:
         pretext = _make_task("rotation" if task is None else task, task_options)
         x = pretext.check(x)
-    net = None
-    if model is not None:
-        net = model.net.to(dev)
-        was_training = net.training
-        net.eval()
+    net = None if model is None else model.net.to(dev)
     gen = generator(seed_everything(seed), dev)
-    try:
-        with torch.no_grad():
-            shown = pretext.show(to_device(x[:n], dev), gen, net)
-    finally:
-        if net is not None:
-            net.train(was_training)
+    with eval_mode(net) if net is not None else torch.no_grad():
+        shown = pretext.show(to_device(x[:n], dev), gen, net)
     out = {"task": pretext.name, **pretext.display(shown)}
     if pretext.target_names is not None:
         out["target_names"] = list(pretext.target_names)

@@ -23,10 +23,9 @@ from . import _validate as v
 from .device import resolve_device
 from .model import build_model
 from .nets import IMAGE_ENCODERS
-from .supervised import fit_settings, fit_supervised, predict
+from .settings import fit_settings
+from .supervised import fit_supervised, predict
 from .train import as_float, fit, split_validation, to_device
-
-
 
 
 def _check_unlabelled(y: np.ndarray, method: str) -> np.ndarray:

@@ -6,32 +6,10 @@ import torch
 
 from . import _validate as v
 from .device import resolve_device
-from .model import Model, build_model
-from .nets import IMAGE_ENCODERS, channels_first
-from .train import Classification, FitSettings, evaluate_task, fit, forward_all
-
-
-def fit_settings(epochs, batch_size, validation_split, lr, seed, device, verbose) -> FitSettings:
-    """Validated settings of the training loop, shared by every public fit function."""
-    resolve_device(device)  # fail now, not after the data moved
-    return FitSettings(
-        epochs=v.check_int(epochs, "epochs"),
-        batch_size=v.check_int(batch_size, "batch_size"),
-        validation_split=v.check_fraction(validation_split, "validation_split"),
-        lr=v.check_number(lr, "lr", 0.0, None, low_inclusive=False),
-        seed=v.check_seed(seed),
-        device=device,
-        verbose=bool(verbose),
-    )
-
-
-def check_inputs_for(model: Model, x, name: str = "x") -> np.ndarray:
-    """`x` validated and checked against the shape the model was built for."""
-    x = v.check_images(x, name, ndims=(2, 3, 4) if model.spec["encoder"]["name"] == "mlp" else (3, 4))
-    if channels_first(x.shape[1:]) != channels_first(model.input_shape):
-        raise ValueError(f"`{name}` has samples of shape {tuple(x.shape[1:])}, but the model was built for "
-                         f"{tuple(model.input_shape)}.")
-    return x
+from .model import Model, build_model, check_inputs_for, check_model
+from .nets import IMAGE_ENCODERS
+from .settings import fit_settings
+from .train import Classification, evaluate_task, fit, forward_all
 
 
 def fit_supervised(x, y, *, model: Model | None = None, classes=None, encoder: str = "cnn",
@@ -72,7 +50,7 @@ def fit_supervised(x, y, *, model: Model | None = None, classes=None, encoder: s
         names = v.check_classes(classes, y)
         model = build_model(x.shape[1:], names, encoder=encoder, seed=settings.seed)
     else:
-        _check_model(model)
+        check_model(model, classifier=True)
         x = check_inputs_for(model, x)
         y = v.check_labels(y, len(x), "y", n_classes=len(model.classes))
     if int(len(x) * settings.validation_split) == len(x):
@@ -81,16 +59,9 @@ def fit_supervised(x, y, *, model: Model | None = None, classes=None, encoder: s
     return model
 
 
-def _check_model(model) -> None:
-    if not isinstance(model, Model):
-        raise TypeError(f"`model` must be a selfsup Model; got {type(model).__name__}.")
-    if not model.classes:
-        raise ValueError(f"`model` has a {model.task} head, not a classifier; use ssl_finetune() to add one.")
-
-
 def evaluate(model: Model, x, y, *, batch_size: int = 1024, device: str = "auto") -> dict[str, float]:
     """Loss (cross-entropy) and accuracy of a classifier on (x, y)."""
-    _check_model(model)
+    check_model(model, classifier=True)
     x = check_inputs_for(model, x)
     y = v.check_labels(y, len(x), "y", n_classes=len(model.classes))
     dev = resolve_device(device)
@@ -102,7 +73,7 @@ def evaluate(model: Model, x, y, *, batch_size: int = 1024, device: str = "auto"
 def predict(model: Model, x, *, type: str = "class", batch_size: int = 1024,
             device: str = "auto") -> np.ndarray:
     """Predicted class indices (n,) or class probabilities (n, k) for `x`."""
-    _check_model(model)
+    check_model(model, classifier=True)
     v.check_choice(type, "type", ("class", "prob"))
     x = check_inputs_for(model, x)
     logits = forward_all(model.net, x, resolve_device(device), v.check_int(batch_size, "batch_size"))

@@ -18,6 +18,7 @@ import copy
 import math
 import time
 from dataclasses import dataclass, field
+from typing import Callable
 
 import numpy as np
 import torch
@@ -25,29 +26,10 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
-from .device import generator, resolve_device, resolve_seed, seed_everything, use_bf16
-from .nets import Dropout
-
-
-@dataclass
-class FitSettings:
-    """Settings of one call of `fit()`, validated by the public function that builds them."""
-    epochs: int = 10
-    batch_size: int = 64
-    validation_split: float = 0.0
-    lr: float = 1e-3            # Adam's step size, keras' default
-    seed: int | None = None
-    device: str = "auto"
-    verbose: bool = True
-    # The defaults are keras' (the seminar's recipe); the others serve recipes such as FixMatch's.
-    optimizer: str = "adam"     # "adam", or "sgd": SGD with Nesterov momentum 0.9
-    weight_decay: float = 0.0   # L2 penalty on kernels (weights of 2+ dims), not on biases or norms
-    schedule: str = "constant"  # "cosine": lr * (1 + cos(pi * step / steps)) / 2 over the fit's steps
-    ema: float = 0.0            # decay of a moving average of the weights (0: none); see WeightAverage
-
-
-OPTIMIZERS = ("adam", "sgd")
-SCHEDULES = ("constant", "cosine")
+from .device import autocast, generator, resolve_device, resolve_seed, seed_everything
+from .nets import eval_mode
+from .nets.layers import Dropout
+from .settings import FitSettings
 
 
 # ------------------------------------------------------------------------------ data on device
@@ -72,17 +54,22 @@ def split_validation(n: int, validation_split: float) -> int:
 
 
 # ----------------------------------------------------------------------------- the supervised task
-class Classification:
-    """Supervised classification: inputs are the images, targets the labels."""
-
-    def batch(self, x, y, gen):
-        return as_float(x), y
+class ClassificationLoss:
+    """Loss and metrics of a task whose targets are classes (supervised classification and the
+    classification pretext tasks): cross-entropy, accuracy. outputs (B, k) logits, targets (B,)."""
 
     def loss(self, outputs, targets):
         return F.cross_entropy(outputs.float(), targets)
 
     def metrics(self, outputs, targets):
         return {"accuracy": (outputs.argmax(1) == targets).float().mean()}
+
+
+class Classification(ClassificationLoss):
+    """Supervised classification: inputs are the images, targets the labels."""
+
+    def batch(self, x, y, gen):
+        return as_float(x), y
 
 
 # ------------------------------------------------------------------------------------ the loop
@@ -134,7 +121,7 @@ def fit_side_by_side(nets: list[nn.Module], task, xs: list[np.ndarray], ys: list
     opt = make_optimizer([p for run in runs for p in _trainable(run.net)], settings)
     for run in runs:
         run.ema = WeightAverage(run.net, settings.ema) if settings.ema > 0 else None
-    autocast = _autocast(device)
+    mixed = autocast(device)
     first_epoch = len(runs[0].history) + 1
     last_epoch = first_epoch + settings.epochs - 1
     n_batches = -(-n_train // settings.batch_size)
@@ -155,7 +142,7 @@ def fit_side_by_side(nets: list[nn.Module], task, xs: list[np.ndarray], ys: list
             for b in range(n_batches):
                 batch = slice(b * settings.batch_size, (b + 1) * settings.batch_size)
                 _set_lr(opt, settings, step, n_steps)
-                losses = [_step_forward(run, task, batch, autocast) for run in runs]
+                losses = [_step_forward(run, task, batch, mixed) for run in runs]
                 torch.stack(losses).sum().backward()  # each model's gradient is its own loss's
                 opt.step()
                 opt.zero_grad(set_to_none=True)
@@ -244,7 +231,7 @@ def _dropout_stream(net: nn.Module, gen: torch.Generator):
             layer.generator = None
 
 
-def _step_forward(run: _Run, task, batch: slice, autocast) -> torch.Tensor:
+def _step_forward(run: _Run, task, batch: slice, mixed) -> torch.Tensor:
     """Loss of one model on its next batch; running sums stay on the device (no sync per batch)."""
     idx = run.perm[batch]
     y = None if run.y is None else run.y[idx]
@@ -252,7 +239,7 @@ def _step_forward(run: _Run, task, batch: slice, autocast) -> torch.Tensor:
         inputs, targets = task.batch(run.x[idx], y, run.gen, teacher=run.ema.net if run.ema else run.net)
     else:
         inputs, targets = task.batch(run.x[idx], y, run.gen)
-    with autocast:
+    with mixed:
         outputs = run.net(inputs)
     loss = task.loss(outputs, targets)
     _accumulate(run.sums, loss.detach(), task.metrics(outputs.detach(), targets), len(idx))
@@ -289,14 +276,7 @@ def _format_row(row: dict, seconds: float) -> str:
     return f"{seconds:.1f}s " + " ".join(parts)
 
 
-def _autocast(device: torch.device):
-    if use_bf16(device):
-        return torch.autocast(device_type="cuda", dtype=torch.bfloat16)
-    return contextlib.nullcontext()
-
-
 # ------------------------------------------------------------------------------ inference
-@torch.no_grad()
 def evaluate_task(net: nn.Module, task, x, y, seed: int, device: torch.device,
                   batch_size: int = 1024) -> dict[str, float]:
     """Mean loss and metrics of `task` over (x, y), in eval mode; restores train mode after.
@@ -306,30 +286,33 @@ def evaluate_task(net: nn.Module, task, x, y, seed: int, device: torch.device,
     """
     x = to_device(x, device) if isinstance(x, np.ndarray) else x
     y = torch.from_numpy(y).to(device) if isinstance(y, np.ndarray) else y
-    was_training = net.training
-    net.eval()
     gen = generator(seed, device)
     sums: dict[str, torch.Tensor] = {}
-    for start in range(0, len(x), batch_size):
-        xb = x[start:start + batch_size]
-        inputs, targets = task.batch(xb, None if y is None else y[start:start + batch_size], gen)
-        with _autocast(device):
-            outputs = net(inputs)
-        _accumulate(sums, task.loss(outputs, targets), task.metrics(outputs, targets), len(xb))
-    net.train(was_training)
+    with eval_mode(net):
+        for start in range(0, len(x), batch_size):
+            xb = x[start:start + batch_size]
+            inputs, targets = task.batch(xb, None if y is None else y[start:start + batch_size], gen)
+            with autocast(device):
+                outputs = net(inputs)
+            _accumulate(sums, task.loss(outputs, targets), task.metrics(outputs, targets), len(xb))
     return {k: float(v) / len(x) for k, v in sums.items()}
 
 
-@torch.no_grad()
-def forward_all(module: nn.Module, x: np.ndarray, device: torch.device, batch_size: int = 1024) -> torch.Tensor:
-    """`module` applied to every sample of `x` (floats scaled as in training), in eval mode, on the CPU."""
+def _scaled(module: nn.Module, xb: torch.Tensor) -> torch.Tensor:
+    return module(as_float(xb))
+
+
+def forward_all(module: nn.Module, x: np.ndarray, device: torch.device, batch_size: int = 1024,
+                apply: Callable[[nn.Module, torch.Tensor], torch.Tensor] = _scaled) -> torch.Tensor:
+    """`apply(module, batch)` over every sample of `x`, in eval mode, as float32 on the CPU.
+
+    `x` is validated numpy data; each batch reaches `apply` as on the device in training (images
+    (B, C, H, W), uint8 or float). The default applies `module` to the batch scaled as in training.
+    """
     xs = to_device(x, device)
-    was_training = module.training
-    module.eval()
-    module.to(device)
     outs = []
-    for start in range(0, len(xs), batch_size):
-        with _autocast(device):
-            outs.append(module(as_float(xs[start:start + batch_size])).float().cpu())
-    module.train(was_training)
+    with eval_mode(module.to(device)):
+        for start in range(0, len(xs), batch_size):
+            with autocast(device):
+                outs.append(apply(module, xs[start:start + batch_size]).float().cpu())
     return torch.cat(outs)

@@ -16,10 +16,9 @@ import torch.nn.functional as F
 
 from . import _validate as v
 from .device import generator, resolve_device, seed_everything
-from .model import Model
+from .model import Model, check_inputs_for, check_model
 from .nets import build_net
-from .nets import channels_first
-from .supervised import fit_settings
+from .settings import fit_settings
 from .train import as_float, fit, forward_all
 
 KINDS = {"dense": ("dense_ae", "dense_decoder"), "conv": ("conv_ae", "conv_decoder")}
@@ -277,33 +276,23 @@ def fit_autoencoder(x, *, latent_dim: int = 2, kind: str = "dense", epochs: int 
     return model
 
 
-def _check_autoencoder(model) -> None:
-    if not isinstance(model, Model):
-        raise TypeError(f"`model` must be a selfsup Model; got {type(model).__name__}.")
-    if model.task != "autoencoder":
+def _check_autoencoder(model, x) -> np.ndarray:
+    """`model` checked to be an autoencoder, and `x` data for it."""
+    if check_model(model).task != "autoencoder":
         raise ValueError(f"`model` is a {model.task} model; encode() and reconstruct() need fit_autoencoder()'s.")
-
-
-def _check_ae_inputs(model: Model, x) -> np.ndarray:
-    x = v.check_images(x, "x", ndims=(2, 3, 4) if model.spec["encoder"]["name"] == "dense_ae" else (3, 4))
-    if channels_first(x.shape[1:]) != channels_first(model.input_shape):
-        raise ValueError(f"`x` has samples of shape {tuple(x.shape[1:])}, but the model was built for "
-                         f"{tuple(model.input_shape)}.")
-    return x
+    return check_inputs_for(model, x)
 
 
 def encode(model: Model, x, *, batch_size: int = 1024, device: str = "auto") -> np.ndarray:
     """Latent codes (n, latent_dim) of `x` under an autoencoder from `fit_autoencoder`."""
-    _check_autoencoder(model)
-    x = _check_ae_inputs(model, x)
+    x = _check_autoencoder(model, x)
     dev = resolve_device(device)
     return forward_all(model.net.encoder, x, dev, v.check_int(batch_size, "batch_size")).numpy()
 
 
 def reconstruct(model: Model, x, *, batch_size: int = 1024, device: str = "auto") -> np.ndarray:
     """Reconstructions of `x`, shaped like `x` and on its scale (0..255 for integer pixels)."""
-    _check_autoencoder(model)
-    x = _check_ae_inputs(model, x)
+    x = _check_autoencoder(model, x)
     out = forward_all(model.net, x, resolve_device(device), v.check_int(batch_size, "batch_size"))
     if out.ndim == 4:  # (n, c, h, w) -> channel-last like the input
         out = out.permute(0, 2, 3, 1)

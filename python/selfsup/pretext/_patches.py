@@ -1,18 +1,16 @@
-"""Patch grids shared by the multi-patch tasks (relative_position, jigsaw), and their head.
+"""Patch grids shared by the multi-patch tasks (relative_position, jigsaw).
 
 An image is divided into a g x g grid of cells; from each cell a square patch smaller than the
 cell is cut at a random offset (the gap and jitter keep the network from solving the task by
 continuing edges and lines across patch borders, as Doersch et al. and Noroozi & Favaro do).
 The encoder sees patches, so its input_shape is the patch's; the head concatenates the k patch
-features of one sample.
+features of one sample (the "concat" head of `nets`).
 """
 from __future__ import annotations
 
 import torch
-from torch import nn
 
 from .. import _validate as v
-from ..nets import HEADS, Dropout, LinearReLU
 from ..train import as_float
 from .base import image_data
 
@@ -72,20 +70,3 @@ def grid_embed(grid: Grid, encoder, x) -> torch.Tensor:
     """Features of whole images: the encoder on every (centred) grid patch, concatenated (B, k * F)."""
     patches = grid.cut(as_float(x), grid.all_cells(len(x), x.device), jitter=False)
     return encoder(patches.flatten(0, 1)).flatten(1).reshape(len(x), -1)
-
-
-class ConcatHead(nn.Module):
-    """(B * k, F) patch features -> (B, k * F) -> dense ReLU -> dropout -> (B, n_outputs)."""
-
-    def __init__(self, n_features: int, n_outputs: int, k: int, hidden: int = 256):
-        super().__init__()
-        self.k = k
-        self.fc1 = LinearReLU(k * n_features, hidden)
-        self.fc_drop = Dropout(0.5)
-        self.output = nn.Linear(hidden, n_outputs)
-
-    def forward(self, x):
-        return self.output(self.fc_drop(self.fc1(x.reshape(-1, self.k * x.shape[-1]))))
-
-
-HEADS["concat"] = ConcatHead

@@ -27,10 +27,9 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from .. import _validate as v
-from ..train import as_float
+from ..train import ClassificationLoss, as_float
 
 TASKS: dict[str, type["Pretext"]] = {}
 
@@ -132,14 +131,8 @@ def _per_sample(t: torch.Tensor, n: int) -> torch.Tensor:
     return t if len(t) == n else t.reshape(n, -1, *t.shape[1:])
 
 
-class ClassificationPretext(Pretext):
+class ClassificationPretext(ClassificationLoss, Pretext):
     """A pretext task whose pseudo-labels are classes: cross-entropy loss, accuracy metric."""
-
-    def loss(self, outputs, targets):
-        return F.cross_entropy(outputs.float(), targets)
-
-    def metrics(self, outputs, targets):
-        return {"accuracy": (outputs.argmax(1) == targets).float().mean()}
 
 
 def image_data(x, task: str, min_height: int = 1, min_width: int = 1, why: str = "") -> np.ndarray:
@@ -147,7 +140,7 @@ def image_data(x, task: str, min_height: int = 1, min_width: int = 1, why: str =
     arr = v.as_numeric_array(x, "x")
     if arr.ndim not in (3, 4):
         raise ValueError(f"task \"{task}\" needs images: `x` must have 3 or 4 dimensions "
-                         f"(n, height, width[, channels]); got shape {v._shape(arr)}.")
+                         f"(n, height, width[, channels]); got shape {v.shape_text(arr)}.")
     arr = v.check_images(arr, "x")
     v.check_image_size(arr, min_height, min_width, f"task \"{task}\"" + (f" ({why})" if why else ""))
     return arr

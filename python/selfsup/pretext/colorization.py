@@ -44,7 +44,7 @@ class Colorization(ImageReconstruction):
         if x.ndim != 4 or x.shape[3] != 3:
             got = "grayscale images" if x.ndim == 3 or x.shape[3] == 1 else f"{x.shape[3]}-channel images"
             raise ValueError(f"task \"colorization\" needs RGB images: `x` must have shape (n, height, width, 3); "
-                             f"got {got} of shape {v._shape(x)}. It learns colour from the gray version of "
+                             f"got {got} of shape {v.shape_text(x)}. It learns colour from the gray version of "
                              f"colour images; for colour photos see selfsup.demo_data.photo_crops().")
         return x
 
@@ -53,7 +53,7 @@ class Colorization(ImageReconstruction):
         x = image_data(x, self.name, self.min_size, self.min_size, self.why)
         if x.ndim == 4 and x.shape[3] not in (1, 3):
             raise ValueError(f"`x` must be grayscale (n, height, width) or RGB (n, height, width, 3) images; "
-                             f"got shape {v._shape(x)}.")
+                             f"got shape {v.shape_text(x)}.")
         if data_shape is not None and tuple(x.shape[1:3]) != tuple(data_shape[:2]):
             raise ValueError(f"`x` images are {x.shape[1]}x{x.shape[2]}, but the model was pretrained on "
                              f"{data_shape[0]}x{data_shape[1]}.")

@@ -33,14 +33,14 @@ class FutureFrame(Pretext):
         arr = v.as_numeric_array(x, "x")
         if arr.ndim == 3:
             raise ValueError(f"task \"future_frame\" needs sequences: `x` must have shape (n, t, height, width), "
-                             f"t frames per sample; got single images of shape {v._shape(arr)}. Stack frames "
+                             f"t frames per sample; got single images of shape {v.shape_text(arr)}. Stack frames "
                              f"in time, e.g. selfsup.demo_data.moving_digits().")
         if arr.ndim != 4:
             raise ValueError(f"task \"future_frame\" needs sequences: `x` must have shape (n, t, height, width); "
-                             f"got shape {v._shape(arr)}.")
+                             f"got shape {v.shape_text(arr)}.")
         if arr.shape[3] <= 3:
             raise ValueError(f"task \"future_frame\" needs grayscale sequences (n, t, height, width); `x` of shape "
-                             f"{v._shape(arr)} looks like images with {arr.shape[3]} channel(s). Pass video "
+                             f"{v.shape_text(arr)} looks like images with {arr.shape[3]} channel(s). Pass video "
                              f"frames, e.g. selfsup.demo_data.moving_digits().")
         arr = v.check_images(arr, "x")
         t = arr.shape[1]

@@ -9,7 +9,7 @@ the network predicts the original word at every picked position (cross-entropy).
 `accuracy`, the masked-word top-1 accuracy, and `accuracy_most_frequent`, what always guessing the
 vocabulary's first word (the most frequent one, when built from `x`) scores.
 
-The encoder is a small transformer (`nets_extra.transformer_encoder`; `encoder="cnn"`, the
+The encoder is a small transformer (`nets.encoders.transformer_encoder`; `encoder="cnn"`, the
 default of ssl_pretrain, means it here: a CNN for images does not read words). The vocabulary is
 kept in the task's options, so a saved model tokenises new text the same way.
 """
@@ -40,7 +40,7 @@ def text_data(x, task: str = "masked_token") -> list[str]:
             return items
         got = "an empty list" if not items else f"element {bad} of type {type(items[bad]).__name__}"
     elif isinstance(x, np.ndarray):
-        got = f"a numeric array of shape {v._shape(x)}"
+        got = f"a numeric array of shape {v.shape_text(x)}"
     else:
         got = type(x).__name__
     raise TypeError(f"task \"{task}\" needs text: `x` must be a list of strings (in R a character vector) or "

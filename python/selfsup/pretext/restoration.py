@@ -41,7 +41,7 @@ class Restoration(Pretext):
         if arr.ndim != 2:
             what = "images or sequences" if arr.ndim in (3, 4) else "a single signal" if arr.ndim == 1 else "data"
             raise ValueError(f"task \"restoration\" needs 1-D signals: `x` must have shape (n, samples); got "
-                             f"{what} of shape {v._shape(arr)}." + (" For one signal, pass x[None, :] "
+                             f"{what} of shape {v.shape_text(arr)}." + (" For one signal, pass x[None, :] "
                              "(R: matrix(x, nrow = 1))." if arr.ndim == 1 else ""))
         if arr.shape[1] < MIN_SAMPLES:
             raise ValueError(f"`x` signals have {arr.shape[1]} samples, too few for task \"restoration\": they "

@@ -4,28 +4,16 @@ Each image of a batch is augmented twice on the device (random resized crop, hor
 brightness and contrast jitter); the views go through the encoder and a small projection head,
 and the NT-Xent loss asks each view to pick its partner out of the 2B - 1 other views of the
 batch by cosine similarity. Views are stacked sample-major: rows 2b and 2b + 1 are the two views
-of image b, so the partner of row i is row i XOR 1.
+of image b, so the partner of row i is row i XOR 1. The projection head is `nets.heads.projection_head`.
 """
 from __future__ import annotations
 
-from collections import OrderedDict
-
 import torch
 import torch.nn.functional as F
-from torch import nn
 
 from .. import _validate as v
-from ..nets import HEADS, LinearReLU
 from ..train import as_float
 from .base import Pretext, image_data, register
-
-
-def projection_head(n_features: int, n_outputs: int = 64, hidden: int = 128) -> nn.Sequential:
-    """SimCLR's projection g(h): dense ReLU -> dense; the loss is computed on its output."""
-    return nn.Sequential(OrderedDict(proj1=LinearReLU(n_features, hidden), output=nn.Linear(hidden, n_outputs)))
-
-
-HEADS["projection"] = projection_head
 
 
 def augment(x: torch.Tensor, gen, min_scale: float, flip: bool, jitter: float) -> torch.Tensor:

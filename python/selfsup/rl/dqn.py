@@ -5,7 +5,7 @@ Why not the shared `train.fit` loop: `fit` trains on a fixed data set that lives
 epoch after epoch. In RL the data do not exist beforehand: the agent collects them while it learns,
 with a policy that changes after every update, and the regression targets are recomputed from a
 second (target) network at every step. So DQN has its own short update step below, and reuses the
-rest of the core: `device.py` (device choice, seeding), `_validate.py` (checks), `nets.py` (the MLP
+rest of the core: `device.py` (device choice, seeding), `_validate.py` (checks), `nets` (the MLP
 Q-network) and `model.py` (the `Model` handle, so the Q-network saves and loads like any model).
 
 The default settings are those tuned for CartPole-v1 in RL Baselines3 Zoo (256x256 MLP, large

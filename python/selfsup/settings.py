@@ -1,0 +1,44 @@
+"""The training loop's settings (`FitSettings`) and their one check (`fit_settings`), shared by every
+public function that trains through `train.fit`. Defaults live in the dataclass, the checks here.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from . import _validate as v
+from .device import resolve_device
+
+
+@dataclass
+class FitSettings:
+    """Settings of one call of `train.fit()`, validated by `fit_settings()`."""
+    epochs: int = 10
+    batch_size: int = 64
+    validation_split: float = 0.0
+    lr: float = 1e-3            # Adam's step size, keras' default
+    seed: int | None = None
+    device: str = "auto"
+    verbose: bool = True
+    # The defaults are keras' (the seminar's recipe); the others serve recipes such as FixMatch's.
+    optimizer: str = "adam"     # "adam", or "sgd": SGD with Nesterov momentum 0.9
+    weight_decay: float = 0.0   # L2 penalty on kernels (weights of 2+ dims), not on biases or norms
+    schedule: str = "constant"  # "cosine": lr * (1 + cos(pi * step / steps)) / 2 over the fit's steps
+    ema: float = 0.0            # decay of a moving average of the weights (0: none); see train.WeightAverage
+
+
+OPTIMIZERS = ("adam", "sgd")
+SCHEDULES = ("constant", "cosine")
+
+
+def fit_settings(epochs, batch_size, validation_split, lr, seed, device, verbose) -> FitSettings:
+    """Validated settings of the training loop, shared by every public fit function."""
+    resolve_device(device)  # fail now, not after the data moved
+    return FitSettings(
+        epochs=v.check_int(epochs, "epochs"),
+        batch_size=v.check_int(batch_size, "batch_size"),
+        validation_split=v.check_fraction(validation_split, "validation_split"),
+        lr=v.check_number(lr, "lr", 0.0, None, low_inclusive=False),
+        seed=v.check_seed(seed),
+        device=device,
+        verbose=bool(verbose),
+    )
