@@ -196,9 +196,10 @@ def test_bad_options_and_encoders_are_named(digits):
         ssl_pretrain(x, "inpainting", size=3, **FIT)
     with pytest.raises(ValueError, match=r"`noise` must be one of"):
         ssl_pretrain(x, "denoising", noise="pink", **FIT)
-    with pytest.raises(ValueError, match=r"`encoder` must be \"cnn\" or \"mlp\""):
+    with pytest.raises(ValueError, match=r'`encoder` must be one of "cnn", "mlp" for task "autoencoder"; got'):
         ssl_pretrain(x, "autoencoder", encoder="transformer", **FIT)
-    with pytest.raises(ValueError, match=r"`encoder` must be \"transformer\""):
+    with pytest.raises(ValueError, match=r'`encoder` must be one of "cnn", "transformer" for task "masked_token" '
+                                         r'\("cnn" means "transformer" here\); got \'mlp\''):
         ssl_pretrain(SENTENCES, "masked_token", encoder="mlp", **FIT)
     with pytest.raises(ValueError, match=r"`context` is 5 but sequences have 4 frames"):
         ssl_pretrain(dd.moving_digits(4, frames=4, size=24, seed=0), "future_frame", context=5, **FIT)

@@ -20,7 +20,7 @@ from . import _validate as v
 from .device import generator, resolve_device, seed_everything
 from .model import (Model, check_inputs_for, check_model, freeze_weights, get_weights, set_weights,
                     unfreeze_weights)
-from .nets import ENCODERS, IMAGE_ENCODERS, build_net, eval_mode
+from .nets import IMAGE_ENCODERS, build_net, eval_mode
 from .pretext import TASKS, Pretext, task_names
 from .settings import fit_settings
 from .supervised import fit_supervised
@@ -62,7 +62,9 @@ def ssl_pretrain(x, task: str = "rotation", *, encoder: str = "cnn", epochs: int
         The pretext task: one of ``[t["name"] for t in ssl_tasks()]``.
     encoder : {"cnn", "mlp"}, default="cnn"
         The seminar CNN or an MLP. Multi-patch tasks (relative_position, jigsaw) build it for
-        one patch.
+        one patch; for signals (restoration) "cnn" is the 1-D CNN ("cnn1d"), for text
+        (masked_token) the transformer ("transformer"). Each task lists what it can use: any
+        other name is an error naming them.
     epochs, batch_size, validation_split, lr : training settings (keras' meaning; Adam).
     seed : int, optional
         Seeds the initial weights, batch order and every pseudo-label: same seed, same model.
@@ -71,6 +73,7 @@ def ssl_pretrain(x, task: str = "rotation", *, encoder: str = "cnn", epochs: int
     **task_options
         Options of the task, e.g. ``all_rotations=True`` for rotation, ``n_permutations=`` for
         jigsaw, ``temperature=`` for simclr; an unknown one is an error listing the valid ones.
+        Each is checked against the task's declared type and range (``TASKS[task].schema``).
 
     Returns
     -------
@@ -87,7 +90,7 @@ def ssl_pretrain(x, task: str = "rotation", *, encoder: str = "cnn", epochs: int
     """
     settings = fit_settings(epochs, batch_size, validation_split, lr, seed, device, verbose)
     pretext = _make_task(task, task_options)
-    v.check_choice(encoder, "encoder", ENCODERS)
+    encoder = pretext.check_encoder(encoder)
     x = pretext.check(x)
     if int(len(x) * settings.validation_split) == len(x):
         raise ValueError(f"`validation_split` {settings.validation_split} leaves no training samples of {len(x)}.")

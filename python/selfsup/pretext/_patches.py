@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import torch
 
-from .. import _validate as v
 from ..train import as_float
 from .base import image_data
 
@@ -56,7 +55,7 @@ class Grid:
 
 def grid_data(x, task: str, grid: int, patch_size) -> tuple:
     """Images checked for a g x g grid of patches; returns (x, patch size)."""
-    patch = MIN_PATCH if patch_size is None else v.check_int(patch_size, "patch_size", MIN_PATCH)
+    patch = MIN_PATCH if patch_size is None else patch_size   # checked by the task's schema
     side = grid * (patch + 1)
     what = "tiles" if task == "jigsaw" else "patches"
     x = image_data(x, task, side, side, f"it cuts a {grid}x{grid} grid of {patch}x{patch}-pixel {what} "

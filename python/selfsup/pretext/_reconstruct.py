@@ -13,16 +13,7 @@ import torch
 import torch.nn.functional as F
 
 from .. import _validate as v
-from ..nets import IMAGE_ENCODERS
 from .base import Pretext, image_data
-
-
-
-def image_encoder(encoder: str, task: str) -> str:
-    if encoder not in IMAGE_ENCODERS:
-        raise ValueError(f"task \"{task}\" trains an image encoder: `encoder` must be \"cnn\" or \"mlp\"; "
-                         f"got {encoder!r}.")
-    return encoder
 
 
 def masked_mse(outputs, targets):
@@ -60,14 +51,11 @@ class ImageReconstruction(Pretext):
 
     def spec(self, x, encoder):
         if x.ndim == 2:  # (n, features): an MLP (the CNN's default "cnn" means it here), a dense decoder
-            if encoder not in IMAGE_ENCODERS:
-                raise ValueError(f"task \"{self.name}\" on (n, features) data trains an MLP: `encoder` must be "
-                                 f"\"mlp\" (or the default \"cnn\", which means it here); got {encoder!r}.")
             return {"encoder": {"name": "mlp", "input_shape": [int(x.shape[1])]},
                     "head": {"name": "linear", "n_outputs": int(x.shape[1])}}
         h, w = x.shape[1], x.shape[2]
         c_in, c_out = self.channels(x)
-        return {"encoder": {"name": image_encoder(encoder, self.name), "input_shape": [h, w, c_in]},
+        return {"encoder": {"name": encoder, "input_shape": [h, w, c_in]},
                 # pixels 0..255 are scaled to [0, 1]: a sigmoid keeps reconstructions there
                 "head": {"name": "conv_decoder", "output_shape": [h, w, c_out],
                          "sigmoid": bool(x.dtype == np.uint8 and self.sigmoid_ok)}}

@@ -16,6 +16,7 @@ from .. import _validate as v
 from ..train import as_float
 from ._reconstruct import ImageReconstruction
 from .base import register
+from .options import Option
 
 NOISES = ("gaussian", "masking")
 
@@ -27,7 +28,6 @@ class Autoencoder(ImageReconstruction):
     input = "(n, height, width[, channels]), at least 4x4; or (n, features)"
     predicts = "the input itself, from the encoder's bottleneck features"
     reference = "Hinton & Salakhutdinov 2006, Reducing the dimensionality of data with neural networks"
-    defaults = {}
     tabular = True
 
     def batch(self, x, y, gen):
@@ -42,15 +42,15 @@ class Denoising(ImageReconstruction):
     input = "(n, height, width[, channels]), at least 4x4; or (n, features)"
     predicts = "the clean input, from a corrupted copy (Gaussian or masking noise)"
     reference = "Vincent, Larochelle, Bengio & Manzagol 2008, Extracting and composing robust features with denoising autoencoders"
-    defaults = {"noise": "gaussian", "level": 0.3}
+    schema = {"noise": Option("gaussian", "choice", choices=NOISES),
+              "level": Option(0.3, "number", low=0.0, low_inclusive=False)}   # sd, or share of pixels masked
     baseline = "mse_noisy"
     tabular = True
 
     def __init__(self, **options):
         super().__init__(**options)
-        v.check_choice(self.options["noise"], "noise", NOISES)
-        high = None if self.options["noise"] == "gaussian" else 1.0
-        v.check_number(self.options["level"], "level", 0.0, high, low_inclusive=False, high_inclusive=False)
+        if self.options["noise"] == "masking":  # a share of the pixels
+            v.check_number(self.options["level"], "level", 0.0, 1.0, low_inclusive=False, high_inclusive=False)
 
     def batch(self, x, y, gen):
         x = as_float(x)

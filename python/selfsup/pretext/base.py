@@ -1,10 +1,13 @@
 """The contract every pretext task follows (one subclass per module in this package).
 
 Besides the required methods, a task may set or override:
-- `defaults`: option -> default value. Unknown options are then rejected with a message listing
-  the valid ones, and `self.options` holds the defaults merged with what the user gave.
-  `ssl_pretrain` stores ``spec["pretext"] = {"name", "options", "data_shape"}`` with the model,
-  so options must be JSON-able.
+- `schema`: option name -> `options.Option` (type, range, default). Unknown options are rejected
+  with a message listing the valid ones; each value is checked once and `self.options` holds the
+  CHECKED values (defaults merged with what the user gave; plain Python, JSON-able).
+  `ssl_pretrain` stores ``spec["pretext"] = {"name", "options", "data_shape"}`` with the model.
+  Checks between options (e.g. `dim` a multiple of `heads`) go in the task's `__init__`.
+- `encoders`: the `encoder=` names users may give -> the registered encoder (`nets.ENCODERS`) each
+  stands for with this task; `check_encoder()` rejects the others, listing the valid ones.
 - `embed(encoder, x)`: features of a raw device batch for `ssl_embed()`/`ssl_evaluate()`; the
   default runs the encoder on the scaled images and flattens.
 - `check_like(x, data_shape)`: validate new data for a pretrained model (`ssl_embed`).
@@ -30,6 +33,7 @@ import torch
 
 from .. import _validate as v
 from ..train import ClassificationLoss, as_float
+from .options import Option, check_options
 
 TASKS: dict[str, type["Pretext"]] = {}
 
@@ -46,18 +50,21 @@ class Pretext:
     input: str = ""           # the input shape it takes, e.g. "(n, height, width[, channels]), at least 8x8"
     predicts: str = ""        # what the network learns to predict
     reference: str = ""       # e.g. "Gidaris et al. 2018"
-    defaults: dict | None = None       # option -> default; None: options are not checked here
+    schema: dict[str, Option] = {}    # option name -> type, range, default
+    encoders: dict[str, str] = {"cnn": "cnn", "mlp": "mlp"}   # encoder= name -> registered encoder
     target_names: list[str] | None = None
 
     def __init__(self, **options):
-        if self.defaults is not None:
-            unknown = sorted(set(options) - set(self.defaults))
-            if unknown:
-                valid = ", ".join(self.defaults) or "none"
-                raise TypeError(f"task \"{self.name}\" has no option {', '.join(map(repr, unknown))}; "
-                                f"its options are: {valid}.")
-            options = {**self.defaults, **options}
-        self.options = options
+        self.options = check_options(self.name, self.schema, options)
+
+    def check_encoder(self, encoder) -> str:
+        """The registered encoder that `encoder` (as users name it) stands for with this task."""
+        if not isinstance(encoder, str) or encoder not in self.encoders:
+            valid = ", ".join(f'"{e}"' for e in self.encoders)
+            aliases = "; ".join(f'"{k}" means "{e}" here' for k, e in self.encoders.items() if k != e)
+            raise ValueError(f"`encoder` must be one of {valid} for task \"{self.name}\""
+                             + (f" ({aliases})" if aliases else "") + f"; got {encoder!r}.")
+        return self.encoders[encoder]
 
     def check(self, x) -> np.ndarray:
         """Validate the user's data for this task; errors name `x` and say what the task needs."""

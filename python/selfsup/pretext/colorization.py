@@ -36,7 +36,6 @@ class Colorization(ImageReconstruction):
     input = "(n, height, width, 3) RGB, at least 4x4; e.g. photo_crops()"
     predicts = "the colour (U, V chrominance) of each pixel from the gray image (Y)"
     reference = "Zhang, Isola & Efros 2016, Colorful image colorization"
-    defaults = {}
     sigmoid_ok = False   # chrominance is signed
 
     def check(self, x):

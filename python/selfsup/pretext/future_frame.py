@@ -16,8 +16,8 @@ import torch.nn.functional as F
 
 from .. import _validate as v
 from ..train import as_float
-from ._reconstruct import image_encoder
 from .base import Pretext, register
+from .options import Option
 
 
 @register
@@ -27,7 +27,7 @@ class FutureFrame(Pretext):
     input = "(n, t, height, width) sequences of t >= 2 grayscale frames, at least 4x4; e.g. moving_digits()"
     predicts = "the next frame of a sequence from the `context` frames before it"
     reference = "Srivastava, Mansimov & Salakhutdinov 2015, Unsupervised learning of video representations using LSTMs"
-    defaults = {"context": None}
+    schema = {"context": Option(None, "int", low=1, none=True)}   # None: all frames but the last
 
     def check(self, x):
         arr = v.as_numeric_array(x, "x")
@@ -54,11 +54,11 @@ class FutureFrame(Pretext):
 
     def context(self, t: int) -> int:
         c = self.options["context"]
-        return t - 1 if c is None else v.check_int(c, "context")
+        return t - 1 if c is None else c
 
     def spec(self, x, encoder):
         h, w, t = x.shape[1:]
-        return {"encoder": {"name": image_encoder(encoder, self.name), "input_shape": [h, w, self.context(t)]},
+        return {"encoder": {"name": encoder, "input_shape": [h, w, self.context(t)]},
                 "head": {"name": "conv_decoder", "output_shape": [h, w, 1], "sigmoid": bool(x.dtype == np.uint8)}}
 
     def batch(self, x, y, gen):

@@ -16,10 +16,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .. import _validate as v
 from ..train import as_float
 from ._reconstruct import ImageReconstruction, fill_value, masked_mse
 from .base import register
+from .options import Option
 
 
 def discriminator(channels: int) -> nn.Sequential:
@@ -36,14 +36,13 @@ class Inpainting(ImageReconstruction):
     input = "(n, height, width[, channels]), at least 4x4"
     predicts = "the missing centre (or a random) region of the image: context encoder, L2 loss, optionally + adversarial"
     reference = "Pathak, Krahenbuhl, Donahue, Darrell & Efros 2016, Context encoders: feature learning by inpainting"
-    defaults = {"region": 0.5, "where": "centre", "adversarial": 0.0}
+    schema = {"region": Option(0.5, "number", low=0.0, high=1.0, low_inclusive=False, high_inclusive=False),
+              "where": Option("centre", "choice", choices=("centre", "random")),
+              "adversarial": Option(0.0, "number", low=0.0, high=1.0, high_inclusive=False)}
     masked = True
 
     def __init__(self, **options):
         super().__init__(**options)
-        v.check_number(self.options["region"], "region", 0.0, 1.0, low_inclusive=False, high_inclusive=False)
-        v.check_choice(self.options["where"], "where", ("centre", "random"))
-        v.check_number(self.options["adversarial"], "adversarial", 0.0, 1.0, high_inclusive=False)
         self._disc = None
 
     def mask(self, x, gen):

@@ -15,9 +15,9 @@ from functools import lru_cache
 import numpy as np
 import torch
 
-from .. import _validate as v
-from ._patches import Grid, grid_data, grid_embed
+from ._patches import MIN_PATCH, Grid, grid_data, grid_embed
 from .base import ClassificationPretext, register
+from .options import Option
 from ..train import as_float
 
 
@@ -47,16 +47,16 @@ class Jigsaw(ClassificationPretext):
     input = "(n, height, width[, channels]), at least 15x15 (a 3x3 grid of tiles of at least 4x4)"
     predicts = "which of a fixed set of permutations shuffled the grid's tiles"
     reference = "Noroozi & Favaro 2016, Unsupervised learning of visual representations by solving jigsaw puzzles"
-    defaults = {"grid": 3, "n_permutations": 30, "patch_size": None, "hidden": 256}
+    schema = {"grid": Option(3, "int", low=2), "n_permutations": Option(30, "int", low=2),
+              "patch_size": Option(None, "int", low=MIN_PATCH, none=True),   # None: the largest that fits
+              "hidden": Option(256, "int", low=1)}
 
     def __init__(self, **options):
         super().__init__(**options)
-        grid = self.options["grid"] = v.check_int(self.options["grid"], "grid", 2)
-        n = self.options["n_permutations"] = v.check_int(self.options["n_permutations"], "n_permutations", 2)
+        grid, n = self.options["grid"], self.options["n_permutations"]
         if n > math.factorial(grid * grid):
             raise ValueError(f"`n_permutations` is {n}, but a {grid}x{grid} grid has only "
                              f"{math.factorial(grid * grid)} permutations.")
-        self.options["hidden"] = v.check_int(self.options["hidden"], "hidden")
         self.target_names = [f"permutation {i}" for i in range(n)]
 
     def check(self, x):

@@ -12,10 +12,10 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from .. import _validate as v
 from ..train import as_float
 from ._reconstruct import ImageReconstruction, fill_value
 from .base import image_data, register
+from .options import Option
 
 
 @register
@@ -24,14 +24,9 @@ class MaskedAutoencoder(ImageReconstruction):
     input = "(n, height, width[, channels]), at least 2 patches a side (8x8 with patch=4)"
     predicts = "the pixels of randomly masked patches of the image (75% of them by default)"
     reference = "He, Chen, Xie, Li, Dollar & Girshick 2021, Masked autoencoders are scalable vision learners"
-    defaults = {"patch": 4, "mask_ratio": 0.75}
+    schema = {"patch": Option(4, "int", low=1),
+              "mask_ratio": Option(0.75, "number", low=0.0, high=1.0, low_inclusive=False, high_inclusive=False)}
     masked = True
-
-    def __init__(self, **options):
-        super().__init__(**options)
-        v.check_int(self.options["patch"], "patch")
-        v.check_number(self.options["mask_ratio"], "mask_ratio", 0.0, 1.0, low_inclusive=False,
-                       high_inclusive=False)
 
     def check(self, x):
         p = self.options["patch"]

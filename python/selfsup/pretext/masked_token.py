@@ -22,8 +22,8 @@ import torch.nn.functional as F
 from .. import _validate as v
 from ..demo_data import MASK, PAD, SPECIALS, build_vocab, encode_text
 from .base import Pretext, register
+from .options import Option
 
-TEXT_ENCODERS = ("cnn", "transformer")
 IGNORE = -100   # target of positions that are not predicted
 
 
@@ -54,25 +54,22 @@ class MaskedToken(Pretext):
     input = "a list of strings (R: character vector), or one string; e.g. austen_text()"
     predicts = "masked words from the words around them (BERT-style masking)"
     reference = "Devlin, Chang, Lee & Toutanova 2019, BERT: pre-training of deep bidirectional transformers"
-    defaults = {"seq_len": 32, "mask_rate": 0.15, "max_vocab": 5000, "min_count": 2, "vocab": None,
-                "dim": 64, "depth": 2, "heads": 4}
+    schema = {"seq_len": Option(32, "int", low=2),
+              "mask_rate": Option(0.15, "number", low=0.0, high=1.0, low_inclusive=False),
+              "max_vocab": Option(5000, "int", low=len(SPECIALS) + 1),
+              "min_count": Option(2, "int", low=1),
+              "vocab": Option(None, "words", none=True),       # None: built from `x`
+              "dim": Option(64, "int", low=1), "depth": Option(2, "int", low=1), "heads": Option(4, "int", low=1)}
+    encoders = {"cnn": "transformer", "transformer": "transformer"}   # a CNN for images does not read words
 
     def __init__(self, **options):
         super().__init__(**options)
         o = self.options
-        v.check_int(o["seq_len"], "seq_len", minimum=2)
-        v.check_number(o["mask_rate"], "mask_rate", 0.0, 1.0, low_inclusive=False)
-        v.check_int(o["max_vocab"], "max_vocab", minimum=len(SPECIALS) + 1)
-        v.check_int(o["min_count"], "min_count")
-        for name in ("dim", "depth", "heads"):
-            v.check_int(o[name], name)
         if o["dim"] % o["heads"]:
             raise ValueError(f"`dim` ({o['dim']}) must be a multiple of `heads` ({o['heads']}).")
-        if o["vocab"] is not None:
-            vocab = [str(w) for w in o["vocab"]]
-            if vocab[:len(SPECIALS)] != list(SPECIALS) or len(vocab) <= len(SPECIALS):
-                raise ValueError(f"`vocab` must start with {', '.join(SPECIALS)} and hold at least one word.")
-            o["vocab"] = vocab
+        vocab = o["vocab"]
+        if vocab is not None and (vocab[:len(SPECIALS)] != list(SPECIALS) or len(vocab) <= len(SPECIALS)):
+            raise ValueError(f"`vocab` must start with {', '.join(SPECIALS)} and hold at least one word.")
 
     def check(self, x):
         texts = text_data(x, self.name)
@@ -95,11 +92,8 @@ class MaskedToken(Pretext):
         return np.concatenate([r if len(r) else np.zeros((1, seq_len), np.int64) for r in rows])
 
     def spec(self, x, encoder):
-        if encoder not in TEXT_ENCODERS:
-            raise ValueError(f"task \"masked_token\" trains a text encoder: `encoder` must be \"transformer\" "
-                             f"(\"cnn\", the default, means it here); got {encoder!r}.")
         o = self.options
-        return {"encoder": {"name": "transformer", "input_shape": [int(x.shape[1])], "vocab_size": len(o["vocab"]),
+        return {"encoder": {"name": encoder, "input_shape": [int(x.shape[1])], "vocab_size": len(o["vocab"]),
                             "dim": o["dim"], "depth": o["depth"], "heads": o["heads"]},
                 "head": {"name": "linear", "n_outputs": len(o["vocab"])}}
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import torch
 
-from .. import _validate as v
-from ._patches import Grid, grid_data, grid_embed
+from ._patches import MIN_PATCH, Grid, grid_data, grid_embed
 from .base import ClassificationPretext, register
+from .options import Option
 from ..train import as_float
 
 NEIGHBOURS = (0, 1, 2, 3, 5, 6, 7, 8)   # row-major cells of the 3x3 grid around the centre (4)
@@ -24,12 +24,9 @@ class RelativePosition(ClassificationPretext):
     input = "(n, height, width[, channels]), at least 15x15 (a 3x3 grid of patches of at least 4x4)"
     predicts = "which of the 8 neighbours of a centre patch a second patch is (8 classes)"
     reference = "Doersch, Gupta & Efros 2015, Unsupervised visual representation learning by context prediction"
-    defaults = {"patch_size": None, "hidden": 256}
+    schema = {"patch_size": Option(None, "int", low=MIN_PATCH, none=True),   # None: the largest that fits
+              "hidden": Option(256, "int", low=1)}
     target_names = ["top left", "top", "top right", "left", "right", "bottom left", "bottom", "bottom right"]
-
-    def __init__(self, **options):
-        super().__init__(**options)
-        self.options["hidden"] = v.check_int(self.options["hidden"], "hidden")
 
     def check(self, x):
         x, patch = grid_data(x, self.name, 3, self.options["patch_size"])

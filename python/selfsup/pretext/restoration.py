@@ -17,8 +17,8 @@ import torch
 from .. import _validate as v
 from ._reconstruct import masked_mse
 from .base import Pretext, register
+from .options import Option
 
-SIGNAL_ENCODERS = {"cnn": "cnn1d", "cnn1d": "cnn1d", "mlp": "mlp"}
 MIN_SAMPLES = 16
 
 
@@ -29,12 +29,9 @@ class Restoration(Pretext):
     input = f"(n, samples) 1-D signals, at least {MIN_SAMPLES} samples; e.g. audio_signals()"
     predicts = "a silenced stretch of the signal (`gap` of its length) from the samples around it"
     reference = "Adler, Emiya, Jafari, Elad, Gribonval & Plumbley 2012, Audio inpainting"
-    defaults = {"gap": 0.125, "context_weight": 1.0}
-
-    def __init__(self, **options):
-        super().__init__(**options)
-        v.check_number(self.options["gap"], "gap", 0.0, 0.5, low_inclusive=False)
-        v.check_number(self.options["context_weight"], "context_weight", 0.0)
+    schema = {"gap": Option(0.125, "number", low=0.0, high=0.5, low_inclusive=False),   # share of the signal
+              "context_weight": Option(1.0, "number", low=0.0)}
+    encoders = {"cnn": "cnn1d", "cnn1d": "cnn1d", "mlp": "mlp"}   # the seminar CNN in 1-D, or an MLP
 
     def check(self, x):
         arr = v.as_numeric_array(x, "x")
@@ -53,11 +50,8 @@ class Restoration(Pretext):
         return np.ascontiguousarray(arr)
 
     def spec(self, x, encoder):
-        if encoder not in SIGNAL_ENCODERS:
-            raise ValueError(f"task \"restoration\" trains a signal encoder: `encoder` must be \"cnn\" (the 1-D "
-                             f"CNN, also called \"cnn1d\") or \"mlp\"; got {encoder!r}.")
         samples = int(x.shape[1])
-        return {"encoder": {"name": SIGNAL_ENCODERS[encoder], "input_shape": [samples]},
+        return {"encoder": {"name": encoder, "input_shape": [samples]},
                 "head": {"name": "linear", "n_outputs": samples}}
 
     def batch(self, x, y, gen):

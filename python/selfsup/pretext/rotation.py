@@ -9,6 +9,7 @@ from __future__ import annotations
 import torch
 
 from .base import ClassificationPretext, image_data, register
+from .options import Option
 from ..train import as_float
 
 
@@ -19,7 +20,7 @@ class Rotation(ClassificationPretext):
     input = "(n, height, width[, channels]), square, at least 4x4"
     predicts = "which of 0/90/180/270 degrees the image was turned (4 classes)"
     reference = "Gidaris, Singh & Komodakis 2018, Unsupervised representation learning by predicting image rotations"
-    defaults = {"all_rotations": False}
+    schema = {"all_rotations": Option(False, "bool")}
     target_names = ["0 degrees", "90 degrees", "180 degrees", "270 degrees"]
 
     def check(self, x):

@@ -11,9 +11,9 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from .. import _validate as v
 from ..train import as_float
 from .base import Pretext, image_data, register
+from .options import Option
 
 
 def augment(x: torch.Tensor, gen, min_scale: float, flip: bool, jitter: float) -> torch.Tensor:
@@ -47,18 +47,12 @@ class SimCLR(Pretext):
     input = "(n, height, width[, channels]), at least 4x4"
     predicts = "which other view in the batch comes from the same image (contrastive, NT-Xent loss)"
     reference = "Chen, Kornblith, Norouzi & Hinton 2020, A simple framework for contrastive learning (SimCLR)"
-    defaults = {"temperature": 0.5, "projection_dim": 64, "hidden": 128, "min_scale": 0.5, "flip": True,
-                "jitter": 0.4}
-
-    def __init__(self, **options):
-        super().__init__(**options)
-        o = self.options
-        o["temperature"] = v.check_number(o["temperature"], "temperature", 0.0, None, low_inclusive=False)
-        o["projection_dim"] = v.check_int(o["projection_dim"], "projection_dim")
-        o["hidden"] = v.check_int(o["hidden"], "hidden")
-        o["min_scale"] = v.check_number(o["min_scale"], "min_scale", 0.0, 1.0, low_inclusive=False)
-        o["flip"] = bool(o["flip"])
-        o["jitter"] = v.check_number(o["jitter"], "jitter", 0.0, 1.0, high_inclusive=False)
+    schema = {"temperature": Option(0.5, "number", low=0.0, low_inclusive=False),
+              "projection_dim": Option(64, "int", low=1),
+              "hidden": Option(128, "int", low=1),
+              "min_scale": Option(0.5, "number", low=0.0, high=1.0, low_inclusive=False),  # crop area share
+              "flip": Option(True, "bool"),
+              "jitter": Option(0.4, "number", low=0.0, high=1.0, high_inclusive=False)}
 
     def check(self, x):
         return image_data(x, self.name, 4, 4, "the CNN halves them twice")

@@ -10,10 +10,10 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from .. import _validate as v
 from ..train import as_float
 from ._reconstruct import ImageReconstruction
 from .base import image_data, register
+from .options import Option
 
 
 @register
@@ -22,12 +22,8 @@ class Superresolution(ImageReconstruction):
     input = "(n, height, width[, channels]), at least 4x4 and 2 * factor"
     predicts = "the full-resolution image from a version downscaled by `factor` (default 2)"
     reference = "Dong, Loy, He & Tang 2014, Learning a deep convolutional network for image super-resolution"
-    defaults = {"factor": 2}
+    schema = {"factor": Option(2, "int", low=2)}
     baseline = "mse_bilinear"
-
-    def __init__(self, **options):
-        super().__init__(**options)
-        v.check_int(self.options["factor"], "factor", minimum=2)
 
     def check(self, x):
         f = self.options["factor"]
