@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 
 SEMINAR_OUT ?= seminar-output
 
-.PHONY: install test test-python test-r seminar bench lint check docs
+.PHONY: install test test-python test-r seminar bench lint check docs r-tarball
 
 install:
 	tools/install.sh
@@ -23,6 +23,14 @@ test-r:
 
 docs:
 	cd r-package && Rscript -e 'roxygen2::roxygenise()'
+
+# The R package's source tarball with the Python package bundled (out/selfsup_<version>.tar.gz).
+r-tarball:
+	tools/build-r.sh
+
+# R CMD check --as-cran on the built tarball, every test and example (CHECK_ARGS=--no-tests: fewer).
+check:
+	tools/check-r.sh
 
 lint:
 	$(PY) -m ruff check --select F,E9 python tests bench shared-data

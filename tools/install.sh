@@ -45,15 +45,17 @@ else
   step "Python packages: up to date"
 fi
 
-# 4. The R package, where every R session finds it, told which Python is the project's.
+# 4. The R package, where every R session finds it, told which Python is the project's: the
+#    record goes into the installed package (never into the source tree, so no tarball ships it).
 RLIB=$(Rscript -e 'cat(.libPaths()[1])')
 rstamp="$RLIB/selfsup/.selfsup-source"
-rwant=$( (find r-package -type f ! -path '*/inst/python-path' -print0 | sort -z | xargs -0 cat; echo "$VENV") | sha256sum | cut -d' ' -f1)
+rwant=$( (find r-package -type f ! -path '*/inst/python-path' ! -path '*/inst/python/*' -print0 | sort -z | xargs -0 cat;
+          echo "$VENV") | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$rstamp" 2>/dev/null)" != "$rwant" ]; then
   step "R package selfsup -> $RLIB"
-  mkdir -p r-package/inst && echo "$VENV/bin/python" > r-package/inst/python-path
   R CMD INSTALL --no-test-load --library="$RLIB" r-package > /tmp/selfsup-r-install.log 2>&1 || {
     cat /tmp/selfsup-r-install.log; exit 1; }
+  echo "$VENV/bin/python" > "$RLIB/selfsup/python-path"
   echo "$rwant" > "$rstamp"
 else
   step "R package selfsup: up to date"

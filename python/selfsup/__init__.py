@@ -4,7 +4,7 @@ The public API is flat: ``import selfsup as ss; ss.fit_supervised(x, y)``.
 """
 from .data import load_dataset, sample_indices
 from .demo_data import audio_signals, austen_text, build_vocab, encode_text, moving_digits, photo_crops, tokenize
-from .device import resolve_device
+from .device import DeviceInfo, resolve_device, selfsup_device
 from .model import (Model, build_model, clone_model, freeze_weights, get_weights, load_model,
                     save_model, set_weights, unfreeze_weights)
 from .reinforcement import (DQNAgent, Episode, Evaluation, TabularAgent, rl_dqn, rl_env, rl_evaluate,
@@ -25,7 +25,7 @@ __all__ = [
     "tokenize", "build_vocab", "encode_text",
     # models and weights
     "Model", "build_model", "clone_model", "get_weights", "set_weights", "freeze_weights",
-    "unfreeze_weights", "save_model", "load_model", "resolve_device",
+    "unfreeze_weights", "save_model", "load_model", "resolve_device", "selfsup_device", "DeviceInfo",
     # supervised
     "fit_supervised", "fit_replicates", "evaluate", "predict",
     # unsupervised

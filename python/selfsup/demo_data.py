@@ -10,6 +10,7 @@ Nothing is downloaded. Generators draw from `numpy.random.default_rng(seed)`: sa
 """
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -104,7 +105,7 @@ def austen_text(books=None, *, min_words: int = 1) -> list[str]:
     for book in books:
         v.check_choice(book, "books", AUSTEN_BOOKS)
     min_words = v.check_int(min_words, "min_words")
-    rscript = shutil.which("Rscript")
+    rscript = _rscript()
     if rscript is None:
         raise FileNotFoundError("austen_text() reads Debian's r-cran-janeaustenr through R, but `Rscript` is "
                                 "not on the PATH; install R (apt-get install r-base-core r-cran-janeaustenr).")
@@ -120,6 +121,14 @@ def austen_text(books=None, *, min_words: int = 1) -> list[str]:
     for book in run.stdout.decode("utf-8", "replace").split("\x1e")[:-1]:
         paragraphs += _paragraphs(book, min_words)
     return paragraphs
+
+
+def _rscript() -> str | None:
+    """R's own Rscript when running inside R (R_HOME is set there; R CMD check puts a stand-in
+    `Rscript` first on the PATH), else the one on the PATH."""
+    home = os.environ.get("R_HOME", "")
+    own = os.path.join(home, "bin", "Rscript")
+    return own if home and os.access(own, os.X_OK) else shutil.which("Rscript")
 
 
 _HEADING = re.compile(r"^(chapter|volume)\s+([0-9]+|[ivxlc]+)\.?$", re.IGNORECASE)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import contextlib
 import random
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -58,3 +59,54 @@ def autocast(device: torch.device):
     if use_bf16(device):
         return torch.autocast(device_type="cuda", dtype=torch.bfloat16)
     return contextlib.nullcontext()
+
+
+@dataclass(frozen=True)
+class DeviceInfo:
+    """Which device training will use, and why (from `selfsup_device()`).
+
+    device : str, "cpu" or "cuda:0"; reason : str, one sentence; torch : str, torch's version;
+    cuda : str or None, the CUDA version torch was built for (None: a CPU-only build);
+    gpus : list of str, the GPUs torch sees; threads : int, torch's CPU threads; bf16 : bool,
+    whether training autocasts to bfloat16 (recent GPUs only; the CPU stays float32, exact).
+    """
+    device: str
+    reason: str
+    torch: str
+    cuda: str | None
+    gpus: list
+    threads: int
+    bf16: bool
+
+    def __repr__(self) -> str:
+        return f"<selfsup device: {self.device}; {self.reason}>"
+
+
+def selfsup_device(device: str = "auto") -> DeviceInfo:
+    """The device that ``device=`` (default "auto") resolves to for training, and why.
+
+    Examples
+    --------
+    >>> selfsup_device("cpu").device
+    'cpu'
+    """
+    chosen = resolve_device(device)   # checks `device`; "cuda" without a GPU raises here
+    gpus = ([torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
+            if torch.cuda.is_available() else [])
+    if chosen.type == "cuda":
+        index = chosen.index or 0
+        chosen = torch.device("cuda", index)
+        why = (f'device="{device}" takes the GPU: torch sees {len(gpus)} CUDA GPU(s) and trains on '
+               f"{gpus[index]}" + (" with bfloat16 autocast" if use_bf16(chosen) else ""))
+    elif device == "cpu":
+        why = 'device="cpu" was asked for' + (f" (a GPU is available: {gpus[0]})" if gpus else "")
+    elif torch.version.cuda is None:
+        why = ('device="auto" found no GPU: this torch is a CPU-only build (install a CUDA build of torch '
+               "to train on an NVIDIA GPU)")
+    else:
+        why = (f'device="auto" found no GPU: torch is built for CUDA {torch.version.cuda} but sees no device '
+               "(no NVIDIA driver or GPU visible, or CUDA_VISIBLE_DEVICES hides it)")
+    if chosen.type == "cpu":
+        why += f"; training runs on the CPU with {torch.get_num_threads()} thread(s), in float32"
+    return DeviceInfo(str(chosen), why, torch.__version__.split("+")[0], torch.version.cuda, gpus,
+                      torch.get_num_threads(), use_bf16(chosen))

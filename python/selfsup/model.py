@@ -62,12 +62,17 @@ class Model:
             })
         return rows
 
+    @property
+    def device(self) -> torch.device:
+        """Where the weights are: the device of the last fit (training leaves them there)."""
+        return next(self.net.parameters()).device
+
     def __repr__(self) -> str:
         enc = self.spec["encoder"]["name"]
         out = f"{len(self.classes)} classes" if self.classes else f"{self.task} head"
         n_params = sum(p.numel() for p in self.net.parameters())
         return (f"<selfsup Model: {enc} encoder {self.input_shape} -> {out}; "
-                f"{n_params:,} weights; {len(self.history)} epochs trained>")
+                f"{n_params:,} weights; {len(self.history)} epochs trained; on {self.device}>")
 
 
 def check_model(model, name: str = "model", *, classifier: bool = False) -> Model:

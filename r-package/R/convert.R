@@ -322,3 +322,10 @@ as_py_flag <- function(x, arg) {
   if (is.null(x) || (is.logical(x) && length(x) == 1L && !is.na(x))) return(x)
   stop(sprintf("`%s` must be TRUE, FALSE or NULL; got %s.", arg, deparse(x)[1]), call. = FALSE)
 }
+
+# Python DeviceInfo -> list(device, reason, torch, cuda, gpus, threads, bf16).
+as_r_device_info <- function(py) {
+  structure(list(device = py$device, reason = py$reason, torch = py$torch, cuda = py$cuda,
+                 gpus = as.character(unlist(py$gpus)), threads = as.integer(py$threads), bf16 = py$bf16),
+            class = "selfsup_device")
+}

@@ -9,11 +9,10 @@
 #' @returns A list with `train` and `test` (each a list of `x` and `y`) and `classes`.
 #' @family data
 #' @seealso Python: `selfsup.load_dataset()`.
-#' @examples
-#' \dontrun{
-#' d <- load_dataset("digits")
+#' @examplesIf selfsup_available()
+#' d <- load_dataset("digits")   # scikit-learn's 8x8 digits: 1,437 + 360 images
 #' dim(d$train$x)
-#' }
+#' table(d$train$y)
 #' @export
 load_dataset <- function(name, path = NULL) {
   as_r_dataset(py_call(selfsup_py$load_dataset, name, path = path))
@@ -32,6 +31,9 @@ load_dataset <- function(name, path = NULL) {
 #' @returns An integer vector of 1-based indices.
 #' @family data
 #' @seealso Python: `selfsup.sample_indices()` (0-based).
+#' @examplesIf selfsup_available()
+#' sample_indices(100, 5, seed = 1)   # the same 5 indices (0-based) in Python for seed 1
+#' identical(sample_indices(100, 5, seed = 1), sample_indices(100, 5, seed = 1))
 #' @export
 sample_indices <- function(n, size, replace = FALSE, seed = NULL) {
   as.integer(py_call(selfsup_py$sample_indices, as_py_int(n, "n"), as_py_int(size, "size"),

@@ -16,11 +16,11 @@
 #' @returns An integer array `(n, frames, size, size)` with values 0..255.
 #' @family data
 #' @seealso Python: `selfsup.demo_data.moving_digits()`.
-#' @examples
-#' \dontrun{
-#' v <- moving_digits(100, frames = 6, seed = 1)
-#' pre <- ssl_pretrain(v, "future_frame", epochs = 2, seed = 1)
-#' }
+#' @examplesIf selfsup_available()
+#' v <- moving_digits(20, frames = 4, size = 16, seed = 1)
+#' dim(v)   # 20 sequences of 4 frames of 16x16
+#' pre <- ssl_pretrain(v, "future_frame", epochs = 1, seed = 1, device = "cpu", verbose = FALSE)
+#' pre
 #' @export
 moving_digits <- function(n = 1000, frames = 10, size = 32, source = "digits", objects = 1, speed = 2,
                           seed = NULL) {
@@ -40,11 +40,10 @@ moving_digits <- function(n = 1000, frames = 10, size = 32, source = "digits", o
 #' @returns A character vector, one paragraph per element.
 #' @family data
 #' @seealso Python: `selfsup.demo_data.austen_text()`.
-#' @examples
-#' \dontrun{
+#' @examplesIf selfsup_available() && requireNamespace("janeaustenr", quietly = TRUE)
 #' txt <- austen_text("persuasion")
-#' pre <- ssl_pretrain(txt, "masked_token", epochs = 1, seed = 1)
-#' }
+#' length(txt)
+#' substr(txt[1], 1, 70)
 #' @export
 austen_text <- function(books = NULL, min_words = 1) {
   books <- if (is.null(books)) NULL else as.list(books)
@@ -63,6 +62,10 @@ austen_text <- function(books = NULL, min_words = 1) {
 #' @returns A matrix `(n, samples)`.
 #' @family data
 #' @seealso Python: `selfsup.demo_data.audio_signals()`.
+#' @examplesIf selfsup_available()
+#' s <- audio_signals(5, samples = 128, seed = 1)
+#' dim(s)
+#' plot(s[1, ], type = "l", xlab = "sample", ylab = "amplitude")
 #' @export
 audio_signals <- function(n = 1000, samples = 256, noise = 0.05, seed = NULL) {
   as_r_numeric(py_call(selfsup_py$audio_signals, as_py_int(n, "n"), samples = as_py_int(samples, "samples"),
@@ -81,6 +84,9 @@ audio_signals <- function(n = 1000, samples = 256, noise = 0.05, seed = NULL) {
 #' @returns An integer array `(n, size, size, 3)` with values 0..255 (RGB).
 #' @family data
 #' @seealso Python: `selfsup.demo_data.photo_crops()`.
+#' @examplesIf selfsup_available()
+#' p <- photo_crops(4, size = 16, seed = 1)
+#' dim(p)   # 4 RGB crops of 16x16, integers 0..255
 #' @export
 photo_crops <- function(n = 1000, size = 32, scale = 0.25, seed = NULL) {
   as_r_numeric(py_call(selfsup_py$photo_crops, as_py_int(n, "n"), size = as_py_int(size, "size"), scale = scale,

@@ -47,6 +47,8 @@ print.selfsup_model <- function(x, ...) {
 #' @param ... Unused.
 #' @returns A data frame with one row per layer (position, name, type, number of weights,
 #'   trainable), printed with the model's description.
+#' @examplesIf selfsup_available()
+#' summary(build_model(c(8, 8), 10, seed = 1))
 #' @export
 summary.selfsup_model <- function(object, ...) {
   structure(object$layers, model = reticulate::py_str(.subset2(object, "py")),
@@ -69,6 +71,11 @@ print.selfsup_model_summary <- function(x, ...) {
 #' @param ... Unused.
 #' @returns A data frame with columns `epoch`, `metric`, `value` and `data`
 #'   (`"training"` or `"validation"`).
+#' @examplesIf selfsup_available()
+#' d <- load_dataset("digits")
+#' m <- fit_supervised(d$train$x[1:200, , ], d$train$y[1:200], epochs = 2, validation_split = 0.2,
+#'                     seed = 1, device = "cpu", verbose = FALSE)
+#' as.data.frame(m)
 #' @export
 as.data.frame.selfsup_model <- function(x, row.names = NULL, optional = FALSE, ...) {
   history <- x$history
@@ -92,6 +99,11 @@ as.data.frame.selfsup_model <- function(x, row.names = NULL, optional = FALSE, .
 #' @param y Unused.
 #' @param ... Unused.
 #' @returns A ggplot object (or `NULL` invisibly with base graphics).
+#' @examplesIf selfsup_available() && requireNamespace("ggplot2", quietly = TRUE)
+#' d <- load_dataset("digits")
+#' m <- fit_supervised(d$train$x[1:200, , ], d$train$y[1:200], epochs = 2, validation_split = 0.2,
+#'                     seed = 1, device = "cpu", verbose = FALSE)
+#' plot(m)
 #' @export
 plot.selfsup_model <- function(x, y, ...) {
   long <- as.data.frame(x)

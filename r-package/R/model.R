@@ -8,6 +8,10 @@
 #' @returns A `selfsup_model` with no training history.
 #' @family model
 #' @seealso Python: `selfsup.build_model()`.
+#' @examplesIf selfsup_available()
+#' m <- build_model(c(8, 8), classes = 10, seed = 1)
+#' m
+#' summary(m)
 #' @export
 build_model <- function(input_shape, classes = 10, encoder = "cnn", seed = NULL) {
   classes <- if (is.numeric(classes) && length(classes) == 1) as_py_int(classes, "classes") else as.list(as.character(classes))
@@ -22,6 +26,10 @@ build_model <- function(input_shape, classes = 10, encoder = "cnn", seed = NULL)
 #' @param model A `selfsup_model`.
 #' @returns A new `selfsup_model`.
 #' @family model
+#' @examplesIf selfsup_available()
+#' m <- build_model(c(8, 8), 3, seed = 1)
+#' copy <- clone_model(m)
+#' identical(get_weights(m), get_weights(copy))
 #' @export
 clone_model <- function(model) {
   as_r_model(py_call(selfsup_py$clone_model, as_py_model(model)))
@@ -40,13 +48,13 @@ clone_model <- function(model) {
 #' @returns `get_weights()`: a named list of arrays. The others: the model, changed in place.
 #' @family model
 #' @seealso Python: `selfsup.get_weights()` and friends.
-#' @examples
-#' \dontrun{
-#' m <- build_model(c(28, 28), 10, seed = 1)
+#' @examplesIf selfsup_available()
+#' m <- build_model(c(8, 8), 10, seed = 1)
 #' w0 <- get_weights(m)          # keep the initial weights ...
 #' set_weights(m, w0)            # ... and reset to them later
 #' freeze_weights(m, to_layer = "drop2")   # freeze the convolution block
-#' }
+#' summary(m)
+#' unfreeze_weights(m)
 #' @export
 get_weights <- function(model) {
   py_call(selfsup_py$get_weights, as_py_model(model))
@@ -86,6 +94,13 @@ unfreeze_weights <- function(model, from_layer = NULL, to_layer = NULL) {
 #' @returns `save_model()`: the path, invisibly. `load_model()`: a `selfsup_model`.
 #' @family model
 #' @seealso Python: `selfsup.save_model()`, `selfsup.load_model()`.
+#' @examplesIf selfsup_available()
+#' m <- build_model(c(8, 8), 3, seed = 1)
+#' path <- tempfile(fileext = ".safetensors")
+#' save_model(m, path)
+#' m2 <- load_model(path)
+#' identical(get_weights(m), get_weights(m2))
+#' unlink(path)
 #' @export
 save_model <- function(model, path) {
   invisible(py_call(selfsup_py$save_model, as_py_model(model), path.expand(path)))

@@ -4,8 +4,10 @@
 #' objects. The package loads without Python; the core is imported the first time a function
 #' needs it.
 #'
-#' Which Python: `RETICULATE_PYTHON` when set, else the option `selfsup.python`, else the
-#' Python recorded by `make install` (the project's `.venv`).
+#' Which Python, first found: `RETICULATE_PYTHON`; the option `selfsup.python`; the environment
+#' variable `SELFSUP_PYTHON`; the Python that [install_selfsup()] set up; the Python recorded by
+#' `make install` in the installed package (the project's `.venv`). With none of these,
+#' reticulate chooses. [selfsup_available()] says whether the core can be used.
 #' @keywords internal
 "_PACKAGE"
 
@@ -26,9 +28,13 @@ selfsup_py <- NULL
 # ships, and numbers that differ from the same call in Python. Loading torch with RTLD_DEEPBIND
 # makes it resolve those symbols in its own libraries first. (Under rpy2, Python loads torch
 # before R, and nothing needs doing.)
+#
+# Python's temporary files go into this R session's tempdir(), which R removes when it ends (torch
+# makes a cache folder there; R CMD check counts anything left in the temp folder as detritus).
 load_torch_deepbind <- function() {
   reticulate::py_run_string(local = TRUE, paste(
-    "import os, sys",
+    "import os, sys, tempfile",
+    sprintf("tempfile.tempdir = %s", encodeString(normalizePath(tempdir(), winslash = "/"), quote = "'")),
     "if 'torch' not in sys.modules and hasattr(os, 'RTLD_DEEPBIND'):",
     "    flags = sys.getdlopenflags()",
     "    sys.setdlopenflags(flags | os.RTLD_DEEPBIND)",
@@ -44,20 +50,45 @@ load_torch_deepbind <- function() {
 # The Python to use, unless reticulate is told otherwise: "" leaves the choice to reticulate.
 selfsup_python <- function(pkgname = "selfsup") {
   if (nzchar(Sys.getenv("RETICULATE_PYTHON"))) return("")
-  python <- getOption("selfsup.python", "")
-  if (!nzchar(python)) {
-    recorded <- system.file("python-path", package = pkgname)
-    if (nzchar(recorded)) python <- readLines(recorded, n = 1L, warn = FALSE)
-  }
-  if (nzchar(python) && file.exists(python)) python else ""
+  candidates <- c(getOption("selfsup.python", ""), Sys.getenv("SELFSUP_PYTHON"),
+                  read_first_line(installed_python_record()),
+                  read_first_line(system.file("python-path", package = pkgname)))
+  found <- candidates[nzchar(candidates) & file.exists(candidates)]
+  if (length(found)) found[[1]] else ""
+}
+
+# Where install_selfsup() records its Python (the user's config folder, not the library, which
+# may not be writable); `make install` writes `python-path` into the installed package instead.
+installed_python_record <- function() file.path(tools::R_user_dir("selfsup", "config"), "python-path")
+
+read_first_line <- function(path) {
+  if (!nzchar(path) || !file.exists(path)) return("")
+  line <- readLines(path, n = 1L, warn = FALSE)
+  if (length(line)) trimws(line) else ""
+}
+
+#' Is selfsup's Python core available?
+#'
+#' `TRUE` when the Python that selfsup uses (see [install_selfsup()] to set one up) has the
+#' `selfsup` and `torch` modules. Checking starts Python in this R session (without importing
+#' torch) when it is not running yet.
+#' @returns `TRUE` or `FALSE`.
+#' @family setup
+#' @examples
+#' selfsup_available()
+#' @export
+selfsup_available <- function() {
+  tryCatch(reticulate::py_module_available("selfsup") && reticulate::py_module_available("torch"),
+           error = function(e) FALSE)
 }
 
 python_missing <- function(error) {
   stop(
     "selfsup could not load its Python core (the `selfsup` Python package): ",
     conditionMessage(error), "\n",
-    "Fix: run `make install` in the selfsup source folder, or point RETICULATE_PYTHON ",
-    "(or options(selfsup.python = ...)) at a Python where `pip install -e python` was run.",
+    "Fix: run install_selfsup() (a virtual environment with torch and selfsup), or `make install` ",
+    "in the selfsup source folder, or point RETICULATE_PYTHON (or options(selfsup.python = ...)) at a ",
+    "Python where `pip install python/` was run; then restart R.",
     call. = FALSE
   )
 }

@@ -12,11 +12,9 @@
 #' @returns A gymnasium environment (a Python object).
 #' @family reinforcement
 #' @seealso Python: `selfsup.reinforcement.rl_env()`.
-#' @examples
-#' \dontrun{
+#' @examplesIf selfsup_available()
 #' lake <- rl_env("FrozenLake-v1", is_slippery = FALSE)
 #' rl_value_iteration(lake)
-#' }
 #' @export
 rl_env <- function(env, ...) {
   py_call(selfsup_py$rl_env, as_py_env(env), ...)
@@ -41,12 +39,10 @@ rl_env <- function(env, ...) {
 #'   `iterations`, `gamma`.
 #' @family reinforcement
 #' @seealso Python: `selfsup.reinforcement.rl_value_iteration()`.
-#' @examples
-#' \dontrun{
+#' @examplesIf selfsup_available()
 #' vi <- rl_value_iteration("FrozenLake-v1", gamma = 0.99)
 #' matrix(vi$policy, 4, 4, byrow = TRUE)
-#' rl_evaluate(vi, episodes = 1000, seed = 1)
-#' }
+#' rl_evaluate(vi, episodes = 200, seed = 1)
 #' @export
 rl_value_iteration <- function(env = NULL, transitions = NULL, rewards = NULL, gamma = 0.99, tol = 1e-10,
                                max_iterations = 100000) {
@@ -91,12 +87,11 @@ rl_solve <- function(fun, env, transitions, rewards, gamma, tol, max_iterations)
 #'   `length`, `epsilon`); `plot()` shows the learning curve.
 #' @family reinforcement
 #' @seealso Python: `selfsup.reinforcement.rl_monte_carlo()`, `rl_q_learning()`.
-#' @examples
-#' \dontrun{
-#' mc <- rl_monte_carlo("Blackjack-v1", episodes = 200000, seed = 1)
-#' rl_evaluate(mc, episodes = 10000, seed = 2)
-#' plot(mc)
-#' }
+#' @examplesIf selfsup_available() && requireNamespace("ggplot2", quietly = TRUE)
+#' mc <- rl_monte_carlo("Blackjack-v1", episodes = 5000, seed = 1)
+#' rl_evaluate(mc, episodes = 500, seed = 2)
+#' q <- rl_q_learning("FrozenLake-v1", episodes = 2000, seed = 1)
+#' plot(q)
 #' @export
 rl_monte_carlo <- function(env = "Blackjack-v1", episodes = 500000, gamma = 1, epsilon = 0.1,
                            epsilon_end = NULL, first_visit = TRUE, alpha = NULL, max_steps = 1000,
@@ -151,12 +146,11 @@ rl_q_learning <- function(env = "FrozenLake-v1", episodes = 20000, gamma = 0.99,
 #'   `best_episode` (the episode after which the kept weights were saved; `NULL`: the last weights).
 #' @family reinforcement
 #' @seealso Python: `selfsup.reinforcement.rl_dqn()`.
-#' @examples
-#' \dontrun{
-#' agent <- rl_dqn("CartPole-v1", steps = 100000, seed = 1)
-#' rl_evaluate(agent, episodes = 100, seed = 2)
-#' plot(agent)
-#' }
+#' @examplesIf selfsup_available()
+#' agent <- rl_dqn("CartPole-v1", steps = 600, learning_starts = 200, train_every = 100,
+#'                 gradient_steps = 10, hidden = 32, seed = 1, device = "cpu", verbose = FALSE)
+#' agent
+#' rl_evaluate(agent, episodes = 5, seed = 2)
 #' @export
 rl_dqn <- function(env = "CartPole-v1", steps = 100000, gamma = 0.99, lr = 0.0023, batch_size = 64,
                    buffer_size = 100000, learning_starts = 1000, train_every = 256, gradient_steps = 128,
@@ -191,6 +185,10 @@ rl_dqn <- function(env = "CartPole-v1", steps = 100000, gamma = 0.99, lr = 0.002
 #'   episode `returns`, `lengths`, `successes`.
 #' @family reinforcement
 #' @seealso Python: `selfsup.reinforcement.rl_evaluate()`.
+#' @examplesIf selfsup_available()
+#' rl_evaluate("random", "CartPole-v1", episodes = 20, seed = 1)
+#' vi <- rl_value_iteration("FrozenLake-v1")
+#' rl_evaluate(vi, episodes = 200, seed = 1)
 #' @export
 rl_evaluate <- function(policy, env = NULL, episodes = 100, max_steps = 10000, seed = NULL) {
   as_r_evaluation(py_call(
@@ -208,6 +206,10 @@ rl_evaluate <- function(policy, env = NULL, episodes = 100, max_steps = 10000, s
 #'   environment draws them without extra packages (else `NULL`).
 #' @family reinforcement
 #' @seealso Python: `selfsup.reinforcement.rl_play()`.
+#' @examplesIf selfsup_available()
+#' ep <- rl_play(rl_value_iteration("FrozenLake-v1"), seed = 1)
+#' length(ep$frames)
+#' ep
 #' @export
 rl_play <- function(policy, env = NULL, max_steps = 1000, seed = NULL) {
   as_r_episode(py_call(
@@ -235,6 +237,9 @@ print.selfsup_rl_agent <- function(x, ...) {
 #' @param row.names,optional Unused (for the generic).
 #' @param ... Unused.
 #' @returns The agent's `history`: one row per sweep (value/policy iteration) or per episode.
+#' @examplesIf selfsup_available()
+#' q <- rl_q_learning("FrozenLake-v1", episodes = 500, seed = 1)
+#' head(as.data.frame(q))
 #' @export
 as.data.frame.selfsup_rl_agent <- function(x, row.names = NULL, optional = FALSE, ...) {
   x$history
@@ -251,6 +256,9 @@ as.data.frame.selfsup_rl_agent <- function(x, row.names = NULL, optional = FALSE
 #' @param window Episodes per moving average (default: 1/50 of the episodes, at least 1).
 #' @param ... Unused.
 #' @returns A ggplot object (or `NULL` invisibly with base graphics).
+#' @examplesIf selfsup_available() && requireNamespace("ggplot2", quietly = TRUE)
+#' plot(rl_q_learning("FrozenLake-v1", episodes = 2000, seed = 1))
+#' plot(rl_value_iteration("FrozenLake-v1"))
 #' @export
 plot.selfsup_rl_agent <- function(x, y, window = NULL, ...) {
   h <- x$history

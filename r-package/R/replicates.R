@@ -18,16 +18,14 @@
 #' @returns The list of trained `models` (invisibly).
 #' @family supervised
 #' @seealso Python: `selfsup.fit_replicates()`.
-#' @examples
-#' \dontrun{
+#' @examplesIf selfsup_available()
 #' d <- load_dataset("digits")
 #' first <- build_model(c(8, 8), d$classes, seed = 1)
-#' models <- c(list(first), replicate(4, clone_model(first), simplify = FALSE))
-#' draws <- lapply(1:5, function(r) sample_indices(nrow(d$train$x), 150, seed = r))
-#' fit_replicates(models, d$train$x, d$train$y, draws, seeds = 1:5, epochs = 10, batch_size = 1,
-#'                validation_split = 0.2)
+#' models <- c(list(first), replicate(2, clone_model(first), simplify = FALSE))
+#' draws <- lapply(1:3, function(r) sample_indices(dim(d$train$x)[1], 50, seed = r))
+#' fit_replicates(models, d$train$x, d$train$y, draws, seeds = 1:3, epochs = 1, batch_size = 8,
+#'                device = "cpu", verbose = FALSE)
 #' sapply(models, function(m) evaluate(m, d$test$x, d$test$y)$accuracy)
-#' }
 #' @export
 fit_replicates <- function(models, x, y, subsets, seeds = NULL, epochs = 10, batch_size = 64,
                            validation_split = 0, lr = 0.001, side_by_side = NULL, device = "auto",

@@ -28,10 +28,8 @@ as_py_options <- function(options) {
 #'   takes), `predicts` (what the network learns to predict) and `reference`.
 #' @family self-supervised
 #' @seealso Python: `selfsup.ssl_tasks()`.
-#' @examples
-#' \dontrun{
-#' ssl_tasks()
-#' }
+#' @examplesIf selfsup_available()
+#' ssl_tasks()[, c("name", "modality", "predicts")]
 #' @export
 ssl_tasks <- function() {
   rows <- reticulate::py_to_r(py_call(selfsup_py$ssl_tasks))
@@ -62,12 +60,12 @@ ssl_tasks <- function() {
 #'   the loss and pseudo-label metrics per epoch.
 #' @family self-supervised
 #' @seealso Python: `selfsup.ssl_pretrain()`.
-#' @examples
-#' \dontrun{
-#' d <- load_dataset("fashion_mnist")
-#' pre <- ssl_pretrain(d$train$x, "rotation", epochs = 2, seed = 1)
+#' @examplesIf selfsup_available() && requireNamespace("ggplot2", quietly = TRUE)
+#' d <- load_dataset("digits")
+#' pre <- ssl_pretrain(d$train$x[1:300, , ], "rotation", epochs = 2, seed = 1, device = "cpu",
+#'                     verbose = FALSE)
+#' pre
 #' plot(pre)
-#' }
 #' @export
 ssl_pretrain <- function(x, task = "rotation", encoder = "cnn", epochs = 10, batch_size = 64,
                          validation_split = 0, lr = 0.001, seed = NULL, device = "auto", verbose = TRUE, ...) {
@@ -92,19 +90,20 @@ ssl_pretrain <- function(x, task = "rotation", encoder = "cnn", epochs = 10, bat
 #'   trained (0 skips a phase). History rows `1..freeze_epochs` are the frozen phase.
 #' @param freeze_to Last layer frozen in the first phase, by name or 1-based position (default: the
 #'   encoder's last layer). The seminar freezes only the convolution block: `freeze_to = "drop2"`.
+#' @param batch_size Samples per gradient step, in both phases (the seminar uses 1).
 #' @inheritParams fit_supervised
 #' @returns A classifier `selfsup_model`. Which weights were copied:
 #'   `model$py$spec$transfer`.
 #' @family self-supervised
 #' @seealso Python: `selfsup.ssl_finetune()`.
-#' @examples
-#' \dontrun{
-#' d <- load_dataset("fashion_mnist")
-#' pre <- ssl_pretrain(d$train$x, "rotation", epochs = 2, seed = 1)
-#' i <- sample(60000, 150)
-#' m <- ssl_finetune(pre, d$train$x[i, , ], d$train$y[i], seed = 1)
+#' @examplesIf selfsup_available()
+#' d <- load_dataset("digits")
+#' pre <- ssl_pretrain(d$train$x[1:300, , ], "rotation", epochs = 1, seed = 1, device = "cpu",
+#'                     verbose = FALSE)
+#' i <- sample_indices(dim(d$train$x)[1], 50, seed = 1)     # 50 labelled images
+#' m <- ssl_finetune(pre, d$train$x[i, , ], d$train$y[i], freeze_epochs = 1, finetune_epochs = 1,
+#'                   freeze_to = "drop2", batch_size = 8, seed = 1, device = "cpu", verbose = FALSE)
 #' evaluate(m, d$test$x, d$test$y)
-#' }
 #' @export
 ssl_finetune <- function(pretrained, x, y, classes = NULL, freeze_epochs = 10, finetune_epochs = 10,
                          freeze_to = NULL, batch_size = 64, validation_split = 0, lr = 0.001, seed = NULL, device = "auto",
@@ -141,6 +140,11 @@ ssl_finetune <- function(pretrained, x, y, classes = NULL, freeze_epochs = 10, f
 #'   the features of every grid cell.
 #' @family self-supervised
 #' @seealso Python: `selfsup.ssl_embed()`.
+#' @examplesIf selfsup_available()
+#' d <- load_dataset("digits")
+#' pre <- ssl_pretrain(d$train$x[1:300, , ], "rotation", epochs = 1, seed = 1, device = "cpu",
+#'                     verbose = FALSE)
+#' dim(ssl_embed(pre, d$test$x[1:10, , ]))
 #' @export
 ssl_embed <- function(model, x, batch_size = 1024, device = "auto") {
   py_call(selfsup_py$ssl_embed, as_py_model(model), as_py_ssl_data(x),
@@ -164,6 +168,11 @@ ssl_embed <- function(model, x, batch_size = 1024, device = "auto") {
 #'   `n_features`.
 #' @family self-supervised
 #' @seealso Python: `selfsup.ssl_evaluate()`.
+#' @examplesIf selfsup_available()
+#' d <- load_dataset("digits")
+#' pre <- ssl_pretrain(d$train$x[1:300, , ], "rotation", epochs = 1, seed = 1, device = "cpu",
+#'                     verbose = FALSE)
+#' ssl_evaluate(pre, d$train$x[1:300, , ], d$train$y[1:300], d$test$x, d$test$y, device = "cpu")
 #' @export
 ssl_evaluate <- function(model, x_train, y_train, x_test, y_test, protocol = "linear", n_neighbors = 5,
                          max_iter = 1000, batch_size = 1024, device = "auto") {
@@ -194,11 +203,11 @@ ssl_evaluate <- function(model, x_train, y_train, x_test, y_test, protocol = "li
 #'   likewise, with `model`. `plot()` draws it.
 #' @family self-supervised
 #' @seealso Python: `selfsup.ssl_show()`, `selfsup.plot_ssl_show()`.
-#' @examples
-#' \dontrun{
-#' d <- load_dataset("fashion_mnist")
-#' plot(ssl_show(d$train$x, "jigsaw", n = 4))
-#' }
+#' @examplesIf selfsup_available() && requireNamespace("ggplot2", quietly = TRUE)
+#' d <- load_dataset("digits")
+#' s <- ssl_show(d$train$x, "rotation", n = 4)
+#' s
+#' plot(ssl_show(photo_crops(8, size = 24, seed = 1), "jigsaw", n = 2))
 #' @export
 ssl_show <- function(x, task = NULL, model = NULL, n = 8, seed = 0, device = "cpu", ...) {
   args <- c(list(selfsup_py$ssl_show, as_py_ssl_data(x), task = task,
@@ -250,6 +259,9 @@ show_values <- function(v) {
 #' @param ... Unused.
 #' @returns `NULL`, invisibly.
 #' @family self-supervised
+#' @examplesIf selfsup_available() && requireNamespace("ggplot2", quietly = TRUE)
+#' d <- load_dataset("digits")
+#' plot(ssl_show(d$train$x, "rotation", n = 4))
 #' @export
 plot.selfsup_ssl_show <- function(x, y, ...) {
   n <- if (is.null(dim(x$inputs))) length(x$inputs) else dim(x$inputs)[1]

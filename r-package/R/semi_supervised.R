@@ -20,14 +20,13 @@
 #'   `pseudo_labelled` columns.
 #' @family semi-supervised
 #' @seealso Python: `selfsup.semi_supervised.fit_pseudo_label()`.
-#' @examples
-#' \dontrun{
+#' @examplesIf selfsup_available()
 #' d <- load_dataset("digits")
-#' y <- d$train$y
-#' y[-(1:100)] <- NA
-#' m <- fit_pseudo_label(d$train$x, y, epochs = 20, rounds = 2, seed = 1)
+#' x <- d$train$x[1:400, , ]
+#' y <- d$train$y[1:400]
+#' y[-(1:100)] <- NA                  # 100 labels, 300 unlabelled images
+#' m <- fit_pseudo_label(x, y, rounds = 1, epochs = 2, seed = 1, device = "cpu", verbose = FALSE)
 #' evaluate(m, d$test$x, d$test$y)
-#' }
 #' @export
 fit_pseudo_label <- function(x, y, threshold = 0.95, rounds = 3, round_epochs = 1, classes = NULL,
                              encoder = "cnn", epochs = 10, batch_size = 64, validation_split = 0, lr = 0.001,
@@ -61,6 +60,13 @@ fit_pseudo_label <- function(x, y, threshold = 0.95, rounds = 3, round_epochs = 
 #'   `distributions` (n x classes), `classes`, `iterations`, `history` (`iteration`, `change`).
 #' @family semi-supervised
 #' @seealso Python: `selfsup.semi_supervised.label_spreading()`.
+#' @examplesIf selfsup_available()
+#' d <- load_dataset("digits")
+#' y <- d$train$y
+#' y[-(1:50)] <- NA                   # 50 labels
+#' ls <- label_spreading(d$train$x, y, device = "cpu")
+#' ls
+#' mean(ls$labels == d$train$y)
 #' @export
 label_spreading <- function(x, y, n_neighbors = 7, alpha = 0.2, max_iter = 30, tol = 1e-3, classes = NULL,
                             device = "auto") {
@@ -87,12 +93,21 @@ label_spreading <- function(x, y, n_neighbors = 7, alpha = 0.2, max_iter = 30, t
 #' @param flip Use horizontal flips (right for clothes and photos, wrong for digits).
 #' @param classes Optional class names (default: the levels of `y`).
 #' @param epochs Passes over the *labelled* images.
+#' @param batch_size Labelled images per step; each step also takes `mu * batch_size` unlabelled ones.
 #' @param validation_split Share of the labelled images (the last ones) held out for validation.
 #' @inheritParams fit_supervised
 #' @returns A `selfsup_model` (task `"fixmatch"`); its history has `mask_rate`, the share of
 #'   unlabelled images confident enough to learn from.
 #' @family semi-supervised
 #' @seealso Python: `selfsup.semi_supervised.fit_fixmatch()`.
+#' @examplesIf selfsup_available()
+#' d <- load_dataset("digits")
+#' x <- d$train$x[1:200, , ]
+#' y <- d$train$y[1:200]
+#' y[-(1:40)] <- NA                   # 40 labels, 160 unlabelled images
+#' m <- fit_fixmatch(x, y, mu = 2, epochs = 1, batch_size = 8, seed = 1, device = "cpu",
+#'                   verbose = FALSE)
+#' m$history
 #' @export
 fit_fixmatch <- function(x, y, threshold = 0.95, lambda_u = 1, mu = 7, flip = FALSE, classes = NULL,
                          encoder = "cnn", epochs = 10, batch_size = 64, validation_split = 0, lr = 0.001,
@@ -121,6 +136,11 @@ print.selfsup_label_spreading <- function(x, ...) {
 #' @param y,... Unused.
 #' @returns A ggplot object: total change of the label distributions per iteration (log scale).
 #' @family semi-supervised
+#' @examplesIf selfsup_available() && requireNamespace("ggplot2", quietly = TRUE)
+#' d <- load_dataset("digits")
+#' y <- d$train$y
+#' y[-(1:50)] <- NA
+#' plot(label_spreading(d$train$x, y, device = "cpu"))
 #' @export
 plot.selfsup_label_spreading <- function(x, y, ...) {
   need_ggplot2()

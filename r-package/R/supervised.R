@@ -18,13 +18,12 @@
 #' @returns A `selfsup_model`; `model$history` is a data frame with one row per epoch.
 #' @family supervised
 #' @seealso Python: `selfsup.fit_supervised()`.
-#' @examples
-#' \dontrun{
+#' @examplesIf selfsup_available()
 #' d <- load_dataset("digits")
-#' m <- fit_supervised(d$train$x, d$train$y, epochs = 5, validation_split = 0.2, seed = 1)
+#' m <- fit_supervised(d$train$x[1:300, , ], d$train$y[1:300], epochs = 2, validation_split = 0.2,
+#'                     seed = 1, device = "cpu", verbose = FALSE)
+#' m
 #' evaluate(m, d$test$x, d$test$y)
-#' plot(m)
-#' }
 #' @export
 fit_supervised <- function(x, y, model = NULL, classes = NULL, encoder = "cnn", epochs = 10,
                            batch_size = 64, validation_split = 0, lr = 0.001, seed = NULL,
@@ -50,6 +49,11 @@ fit_supervised <- function(x, y, model = NULL, classes = NULL, encoder = "cnn", 
 #' @returns A named list: `loss` (cross-entropy) and `accuracy`.
 #' @family supervised
 #' @seealso Python: `selfsup.evaluate()`.
+#' @examplesIf selfsup_available()
+#' d <- load_dataset("digits")
+#' m <- fit_supervised(d$train$x[1:300, , ], d$train$y[1:300], epochs = 2, seed = 1, device = "cpu",
+#'                     verbose = FALSE)
+#' evaluate(m, d$test$x, d$test$y)
 #' @export
 evaluate <- function(model, x, y, batch_size = 1024, device = "auto") {
   py <- as_py_model(model)
@@ -69,6 +73,12 @@ evaluate <- function(model, x, y, batch_size = 1024, device = "auto") {
 #' @returns A factor with the model's classes as levels, or a probability matrix.
 #' @family supervised
 #' @seealso Python: `selfsup.predict()`.
+#' @examplesIf selfsup_available()
+#' d <- load_dataset("digits")
+#' m <- fit_supervised(d$train$x[1:300, , ], d$train$y[1:300], epochs = 2, seed = 1, device = "cpu",
+#'                     verbose = FALSE)
+#' head(predict(m, d$test$x))
+#' round(predict(m, d$test$x[1:3, , ], type = "prob"), 2)
 #' @export
 predict.selfsup_model <- function(object, x, type = c("class", "prob"), batch_size = 1024,
                                   device = "auto", ...) {

@@ -20,13 +20,12 @@
 #'   `n_init`, `seed`.
 #' @family unsupervised
 #' @seealso Python: `selfsup.k_means()`; R's own [stats::kmeans()].
-#' @examples
-#' \dontrun{
+#' @examplesIf selfsup_available()
 #' d <- load_dataset("digits")
-#' km <- k_means(d$train$x, 10, seed = 1)
-#' table(km$cluster, d$train$y)
-#' plot(km, d$train$x)
-#' }
+#' x <- d$train$x[1:300, , ]
+#' km <- k_means(x, 10, seed = 1, device = "cpu")
+#' km
+#' table(km$cluster, d$train$y[1:300])
 #' @export
 k_means <- function(x, k, n_init = 10, max_iter = 300, tol = 1e-4, seed = NULL, device = "auto") {
   as_r_kmeans(py_call(selfsup_py$k_means, as_py_array(x), as_py_int(k, "k"),
@@ -47,13 +46,11 @@ k_means <- function(x, k, n_init = 10, max_iter = 300, tol = 1e-4, seed = NULL, 
 #'   scree plot.
 #' @family unsupervised
 #' @seealso Python: `selfsup.unsupervised.pca()`.
-#' @examples
-#' \dontrun{
+#' @examplesIf selfsup_available() && requireNamespace("ggplot2", quietly = TRUE)
 #' d <- load_dataset("digits")
-#' p <- pca(d$train$x, 10)
-#' plot(p)
-#' plot_embedding(p$scores, d$train$y)
-#' }
+#' p <- pca(d$train$x, 10, device = "cpu")
+#' p
+#' plot_embedding(p$scores, d$train$y, title = "digits on their first two principal components")
 #' @export
 pca <- function(x, n_components = 2, device = "auto") {
   as_r_pca(py_call(selfsup_py$pca, as_py_array(x), as_py_int(n_components, "n_components"), device = device))
@@ -68,6 +65,12 @@ pca <- function(x, n_components = 2, device = "auto") {
 #'   scores, shaped like the fitted samples (a matrix, or an array of images).
 #' @family unsupervised
 #' @seealso Python: `selfsup.unsupervised.pca_transform()`, `pca_inverse()`.
+#' @examplesIf selfsup_available()
+#' d <- load_dataset("digits")
+#' p <- pca(d$train$x, 5, device = "cpu")
+#' scores <- pca_transform(p, d$test$x[1:3, , ])
+#' scores
+#' dim(pca_inverse(p, scores))   # 3 images of 8x8 again
 #' @export
 pca_transform <- function(pca, x) {
   out <- py_call(selfsup_py$pca_transform, as_py_pca(pca), as_py_array(x))
@@ -96,13 +99,11 @@ pca_inverse <- function(pca, scores) {
 #' @returns A `selfsup_model` (task `"autoencoder"`) with its history.
 #' @family unsupervised
 #' @seealso Python: `selfsup.unsupervised.fit_autoencoder()`.
-#' @examples
-#' \dontrun{
+#' @examplesIf selfsup_available() && requireNamespace("ggplot2", quietly = TRUE)
 #' d <- load_dataset("digits")
-#' ae <- fit_autoencoder(d$train$x, latent_dim = 2, epochs = 20, seed = 1)
-#' plot_embedding(encode(ae, d$train$x), d$train$y)
-#' plot_reconstructions(ae, d$test$x)
-#' }
+#' ae <- fit_autoencoder(d$train$x[1:300, , ], latent_dim = 2, epochs = 2, seed = 1, device = "cpu",
+#'                       verbose = FALSE)
+#' plot_embedding(encode(ae, d$test$x), d$test$y)
 #' @export
 fit_autoencoder <- function(x, latent_dim = 2, kind = "dense", epochs = 10, batch_size = 64,
                             validation_split = 0, lr = 0.001, seed = NULL, device = "auto", verbose = TRUE) {
@@ -124,6 +125,12 @@ fit_autoencoder <- function(x, latent_dim = 2, kind = "dense", epochs = 10, batc
 #'   its scale (0..255 for integer pixels).
 #' @family unsupervised
 #' @seealso Python: `selfsup.encode()`, `selfsup.reconstruct()`.
+#' @examplesIf selfsup_available()
+#' d <- load_dataset("digits")
+#' ae <- fit_autoencoder(d$train$x[1:300, , ], latent_dim = 2, epochs = 2, seed = 1, device = "cpu",
+#'                       verbose = FALSE)
+#' head(encode(ae, d$test$x))
+#' dim(reconstruct(ae, d$test$x[1:2, , ]))
 #' @export
 encode <- function(model, x, batch_size = 1024, device = "auto") {
   py_call(selfsup_py$encode, as_py_model(model), as_py_array(x),
@@ -168,6 +175,9 @@ need_ggplot2 <- function() {
 #' @param y,... Unused.
 #' @returns A ggplot object.
 #' @family unsupervised
+#' @examplesIf selfsup_available() && requireNamespace("ggplot2", quietly = TRUE)
+#' d <- load_dataset("digits")
+#' plot(pca(d$train$x, 10, device = "cpu"))
 #' @export
 plot.selfsup_pca <- function(x, y, ...) {
   need_ggplot2()
@@ -191,6 +201,10 @@ plot.selfsup_pca <- function(x, y, ...) {
 #' @param ... Unused.
 #' @returns A ggplot object.
 #' @family unsupervised
+#' @examplesIf selfsup_available() && requireNamespace("ggplot2", quietly = TRUE)
+#' d <- load_dataset("digits")
+#' x <- d$train$x[1:300, , ]
+#' plot(k_means(x, 10, seed = 1, device = "cpu"), x)
 #' @export
 plot.selfsup_kmeans <- function(x, y, ...) {
   need_ggplot2()
@@ -224,6 +238,10 @@ plot.selfsup_kmeans <- function(x, y, ...) {
 #' @param title Plot title.
 #' @returns A ggplot object.
 #' @family unsupervised
+#' @examplesIf selfsup_available() && requireNamespace("ggplot2", quietly = TRUE)
+#' d <- load_dataset("digits")
+#' p <- pca(d$train$x, 2, device = "cpu")
+#' plot_embedding(p$scores, d$train$y)
 #' @export
 plot_embedding <- function(embedding, labels = NULL, title = "2-D embedding") {
   need_ggplot2()
@@ -254,6 +272,9 @@ plot_embedding <- function(embedding, labels = NULL, title = "2-D embedding") {
 #' @param n Number of images to show.
 #' @returns A ggplot object.
 #' @family unsupervised
+#' @examplesIf selfsup_available() && requireNamespace("ggplot2", quietly = TRUE)
+#' d <- load_dataset("digits")
+#' plot_reconstructions(pca(d$train$x, 10, device = "cpu"), d$test$x, n = 6)
 #' @export
 plot_reconstructions <- function(model, x, n = 8) {
   need_ggplot2()

@@ -1,11 +1,25 @@
 # Shared by every test file: small data, shared constants, and the golden outputs.
 
+# Where selfsup's Python core or the shared golden data are absent (R CMD check of the tarball on
+# a machine without them), tests skip with the reason; `make test` counts any skip as a failure.
+has_selfsup_python <- selfsup_available()
+skip_if_no_selfsup_python <- function() {
+  testthat::skip_if_not(has_selfsup_python, "selfsup's Python core is not available (see install_selfsup())")
+}
+
 # One torch thread, as pytest and shared-data/make_golden.py use (same numbers, and tiny
 # batches run 10x faster than with a thread pool on a busy 2-core machine).
-reticulate::import("torch")$set_num_threads(1L)
+if (has_selfsup_python) reticulate::import("torch")$set_num_threads(1L)
+
+# shared-data/ sits at the repository root, three folders above r-package/tests/testthat; the
+# tarball has no copy (SELFSUP_SHARED_DATA points at one, as `make check` does).
 shared_data <- function(...) {
-  # tests run from r-package/tests/testthat; shared-data/ sits at the repository root
-  file.path(testthat::test_path("..", "..", "..", "shared-data"), ...)
+  root <- Sys.getenv("SELFSUP_SHARED_DATA")
+  file.path(if (nzchar(root)) root else testthat::test_path("..", "..", "..", "shared-data"), ...)
+}
+skip_if_no_shared_data <- function() {
+  testthat::skip_if_not(dir.exists(shared_data("golden")),
+                        "the shared golden data are absent (shared-data/ of the source tree; set SELFSUP_SHARED_DATA)")
 }
 
 digits <- local({

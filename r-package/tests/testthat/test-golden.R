@@ -1,4 +1,7 @@
 # The golden run, written by shared-data/make_golden.py and checked by pytest too.
+skip_if_no_selfsup_python()
+skip_if_no_shared_data()
+
 test_that("R reproduces the golden supervised run", {
   golden <- jsonlite::fromJSON(shared_data("golden", "supervised_digits.json"))
   s <- golden$settings

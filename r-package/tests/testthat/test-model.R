@@ -1,3 +1,5 @@
+skip_if_no_selfsup_python()
+
 test_that("weights can be kept, reset, frozen by name or 1-based position, and unfrozen", {
   s <- small_digits()
   m <- build_model(c(8, 8), levels(s$y), seed = 2)

@@ -1,4 +1,6 @@
 # The reconstruction, text, video and audio pretext tasks from R (tiny data, one epoch).
+skip_if_no_selfsup_python()
+
 
 pretrain1 <- function(x, task, ...) {
   ssl_pretrain(x, task, epochs = 1, batch_size = 32, seed = 1, device = "cpu", verbose = FALSE, ...)
@@ -13,6 +15,7 @@ test_that("demo data come back as R arrays, matrices and character vectors", {
   expect_equal(dim(s), c(3L, 64L))
   p <- photo_crops(2, size = 8, seed = 1)
   expect_equal(dim(p), c(2L, 8L, 8L, 3L))
+  skip_if_not_installed("janeaustenr")
   txt <- austen_text("persuasion")
   expect_type(txt, "character")
   expect_match(txt[1], "^Sir Walter Elliot, of Kellynch Hall")
@@ -41,6 +44,7 @@ test_that("video, signals and text go in as R arrays, matrices and character vec
   expect_true(all(c("loss", "mse_copy") %in% names(ff$history)))
   re <- pretrain1(audio_signals(64, samples = 32, seed = 1), "restoration")
   expect_true(all(c("mse_gap", "mse_silence") %in% names(re$history)))
+  skip_if_not_installed("janeaustenr")
   txt <- austen_text("persuasion")[1:150]
   mt <- pretrain1(txt, "masked_token", seq_len = 16)
   expect_equal(names(mt$history), c("epoch", "loss", "accuracy", "accuracy_most_frequent"))

@@ -1,5 +1,7 @@
 # Reinforcement learning from R: named tables, factors of actions, learning curves, errors.
 # Tiny runs only (bench/rl_report.py has the real-size numbers).
+skip_if_no_selfsup_python()
+
 
 test_that("value iteration gives named value tables and a factor policy", {
   vi <- rl_value_iteration("FrozenLake-v1", gamma = 0.99)

@@ -1,4 +1,6 @@
 # fit_replicates(): side by side gives exactly the models that fit_supervised() one by one gives.
+skip_if_no_selfsup_python()
+
 replicate_setup <- function(n_models = 3, size = 26) {
   d <- digits()
   draws <- lapply(seq_len(n_models), function(r) sample_indices(nrow(d$train$x), size, seed = r))

@@ -1,5 +1,7 @@
 # Self-supervised learning from R: every pretext task trains (tiny data, one epoch), transfer,
 # probes, the task table, ssl_show and its plot, and the messages for bad input.
+skip_if_no_selfsup_python()
+
 
 ssl_quick <- function(x, task, ...) {
   ssl_pretrain(x, task, epochs = 1, batch_size = 16, seed = 1, device = "cpu", verbose = FALSE, ...)

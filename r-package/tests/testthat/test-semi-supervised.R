@@ -1,3 +1,5 @@
+skip_if_no_selfsup_python()
+
 partly_labelled <- function(y, n_labelled = 60) {
   y[-seq_len(n_labelled)] <- NA
   y

@@ -1,3 +1,5 @@
+skip_if_no_selfsup_python()
+
 test_that("load_dataset gives integer image arrays and factor labels", {
   d <- digits()
   expect_equal(dim(d$train$x), c(1437L, 8L, 8L))

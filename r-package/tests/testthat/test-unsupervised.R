@@ -1,3 +1,5 @@
+skip_if_no_selfsup_python()
+
 test_that("k_means returns 1-based clusters, centres shaped like samples, and is seeded", {
   s <- small_digits()
   km <- k_means(s$x, 4, n_init = 2, seed = 1, device = "cpu")
