@@ -1,8 +1,13 @@
-"""Device choice, seeding and determinism."""
+"""Device choice, seeding and determinism.
+
+selfsup never reseeds the caller's global random generators (Python's `random`, numpy's, torch's):
+every random draw comes from a generator of its own made from the call's seed (`generator`), and
+the few draws torch makes from its global generator (weight init inside torch.nn layers, the
+dropout of nn.MultiheadAttention) happen inside `torch_seeded`, which restores it afterwards.
+"""
 from __future__ import annotations
 
 import contextlib
-import random
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,23 +28,29 @@ def resolve_device(device: str = "auto") -> torch.device:
     return torch.device(device)
 
 
-def seed_everything(seed: int | None) -> int:
-    """Seed torch, numpy and random; returns the seed used (drawn when `seed` is None).
-
-    Everything random in selfsup derives from this one number, so the same seed gives the
-    same weights, batches and dropout masks on the CPU, from Python or from R.
-    """
-    seed = resolve_seed(seed)
-    random.seed(seed)
-    np.random.seed(seed % (2**32))
-    torch.manual_seed(seed)
-    return seed
-
-
 def resolve_seed(seed: int | None) -> int:
-    """`seed` checked, or a fresh one drawn from the OS when it is None."""
+    """`seed` checked, or a fresh one drawn from the OS when it is None.
+
+    Everything random in a call derives from this one number, so the same seed gives the same
+    weights, batches and dropout masks on the CPU, from Python or from R.
+    """
     seed = check_seed(seed)
     return int(np.random.SeedSequence().entropy % (2**31)) if seed is None else seed
+
+
+@contextlib.contextmanager
+def torch_seeded(seed: int, device: torch.device | None = None):
+    """Inside the block torch's global generator -- the CPU's, and `device`'s when it is a GPU -- is
+    seeded with `seed`; afterwards it is back in the state the caller left it in."""
+    gpus = []
+    if device is not None and device.type == "cuda":
+        gpus = [device.index if device.index is not None else torch.cuda.current_device()]
+    with torch.random.fork_rng(devices=gpus):
+        torch.default_generator.manual_seed(seed)   # what torch.manual_seed does for the CPU
+        for index in gpus:
+            with torch.cuda.device(index):
+                torch.cuda.manual_seed(seed)
+        yield
 
 
 def generator(seed: int, device: torch.device) -> torch.Generator:

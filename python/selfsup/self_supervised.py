@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from . import _validate as v
-from .device import generator, resolve_device, seed_everything
+from .device import generator, resolve_device, resolve_seed
 from .model import (Model, check_inputs_for, check_model, freeze_weights, get_weights, set_weights,
                     unfreeze_weights)
 from .nets import IMAGE_ENCODERS, build_net, eval_mode
@@ -291,7 +291,7 @@ def ssl_show(x, task: str | None = None, *, model: Model | None = None, n: int =
         pretext = _make_task("rotation" if task is None else task, task_options)
         x = pretext.check(x)
     net = None if model is None else model.net.to(dev)
-    gen = generator(seed_everything(seed), dev)
+    gen = generator(resolve_seed(seed), dev)
     with eval_mode(net) if net is not None else torch.no_grad():
         shown = pretext.show(to_device(x[:n], dev), gen, net)
     out = {"task": pretext.name, **pretext.display(shown)}

@@ -26,7 +26,7 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
-from .device import autocast, generator, resolve_device, resolve_seed, seed_everything
+from .device import autocast, generator, resolve_device, resolve_seed, torch_seeded
 from .nets import eval_mode
 from .nets.layers import Dropout
 from .settings import FitSettings
@@ -106,14 +106,14 @@ def fit_side_by_side(nets: list[nn.Module], task, xs: list[np.ndarray], ys: list
     masks and pseudo-labels come from its own stream in the same order, its layers run the same
     kernels on the same shapes, and Adam updates each weight tensor on its own. So side by side and
     one after another give identical weights and histories (tests/test_replicates.py), as long as
-    nothing draws from torch's global generator (seeded once, with the first seed). All models need
+    nothing draws from torch's global generator (seeded with the first seed for the fit, and restored
+    afterwards). All models need
     the same number of samples. Inputs already validated.
     """
     if len({len(x) for x in xs}) != 1:
         raise ValueError("models trained side by side need the same number of samples each.")
     device = resolve_device(settings.device)
     seeds = [resolve_seed(seed) for seed in seeds]
-    seed_everything(seeds[0])
     runs = [_Run(net.to(device), to_device(x, device), None if y is None else torch.from_numpy(y).to(device),
                  seed, generator(seed, device), history)
             for net, x, y, seed, history in zip(nets, xs, ys, seeds, histories, strict=True)]
@@ -128,6 +128,9 @@ def fit_side_by_side(nets: list[nn.Module], task, xs: list[np.ndarray], ys: list
     step, n_steps = 0, settings.epochs * n_batches
 
     with contextlib.ExitStack() as stack:
+        # torch's global generator is seeded for the fit and restored after it (MultiheadAttention's
+        # dropout draws from it); everything else draws from each model's own stream.
+        stack.enter_context(torch_seeded(seeds[0], device))
         for run in runs:
             stack.enter_context(_dropout_stream(run.net, run.gen))
         for epoch in range(first_epoch, last_epoch + 1):

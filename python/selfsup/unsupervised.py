@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 
 from . import _validate as v
-from .device import generator, resolve_device, seed_everything
+from .device import generator, resolve_device, resolve_seed
 from .model import Model, check_inputs_for, check_model
 from .nets import build_net
 from .settings import fit_settings
@@ -79,7 +79,7 @@ def k_means(x, k: int, *, n_init: int = 10, max_iter: int = 300, tol: float = 1e
     max_iter = v.check_int(max_iter, "max_iter")
     tol = v.check_number(tol, "tol", 0.0, None)
     dev = resolve_device(device)
-    seed = seed_everything(seed)
+    seed = resolve_seed(seed)
     gen = generator(seed, dev)
 
     xs = torch.from_numpy(feats).to(dev)
@@ -270,7 +270,7 @@ def fit_autoencoder(x, *, latent_dim: int = 2, kind: str = "dense", epochs: int 
     spec = {"encoder": {"name": enc, "input_shape": shape, "latent_dim": latent_dim},
             "head": {"name": dec, "output_shape": shape, "sigmoid": bool(x.dtype == np.uint8)}}
     if settings.seed is None:
-        settings.seed = seed_everything(None)  # one seed for weights and batches, kept in the history
+        settings.seed = resolve_seed(None)  # one seed for weights and batches
     model = Model(build_net(spec, seed=settings.seed), classes=None, task="autoencoder")
     fit(model.net, Reconstruction(), x, None, settings, model.history)
     return model

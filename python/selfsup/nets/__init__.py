@@ -17,6 +17,7 @@ from typing import Callable
 import torch
 from torch import nn
 
+from ..device import torch_seeded
 from . import encoders, heads
 from .layers import channels_first, keras_init
 
@@ -80,9 +81,13 @@ def feature_dim(encoder: nn.Module, input_shape) -> int:
 
 
 def build_net(spec: dict, seed: int | None = None) -> Net:
-    """Build a network from its spec with keras-style initial weights (seeded when given)."""
-    if seed is not None:
-        torch.manual_seed(seed)
-    net = Net(spec)
-    keras_init(net)
+    """Build a network from its spec with keras-style initial weights.
+
+    With a `seed` the weights are drawn from torch's generator seeded with it, and the caller's
+    random state is left as it was (`device.torch_seeded`); without one they come from torch's
+    global generator, as torch.nn layers' do.
+    """
+    with torch_seeded(seed) if seed is not None else contextlib.nullcontext():
+        net = Net(spec)
+        keras_init(net)
     return net

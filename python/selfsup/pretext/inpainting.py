@@ -16,6 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..device import torch_seeded
 from ..train import as_float
 from ._reconstruct import ImageReconstruction, fill_value, masked_mse
 from .base import register
@@ -71,8 +72,7 @@ class Inpainting(ImageReconstruction):
     def _build_discriminator(self, x, gen):
         # its initial weights come from `gen` too: same seed, same run
         seed = int(torch.randint(0, 2**31 - 1, (1,), generator=gen, device=x.device))
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
+        with torch_seeded(seed):
             self._disc = discriminator(x.shape[1]).to(x.device)
         self._disc_opt = torch.optim.Adam(self._disc.parameters(), lr=2e-4, betas=(0.5, 0.999))
 

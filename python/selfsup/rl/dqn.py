@@ -27,7 +27,7 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from .. import _validate as v
-from ..device import resolve_device, seed_everything
+from ..device import resolve_device, resolve_seed
 from ..model import Model
 from ..nets import build_net
 from .envs import (action_names, check_discrete_actions, check_gamma, env_id, env_kwargs, env_name, rl_env,
@@ -184,7 +184,7 @@ def _train(env, s: DQNSettings) -> DQNAgent:
         raise ValueError(f"`env` {env_id(env) or env_name(env)} has observations {space}; rl_dqn() needs a "
                          "vector of numbers (a 1-d Box). Use rl_q_learning() for Discrete observations.")
     device = resolve_device(s.device)
-    seed = seed_everything(s.seed)
+    seed = resolve_seed(s.seed)
     s.seed = seed
     rng = np.random.default_rng(seed)
     gen = torch.Generator(device=device).manual_seed(seed)
