@@ -101,7 +101,7 @@ def test_save_load_round_trip(small, tmp_path):
 
 def test_load_rejects_other_files_and_save_leaves_disk_alone(tmp_path):
     (tmp_path / "notes.txt").write_text("hello")
-    with pytest.raises(ValueError, match="is not a saved selfsup model"):
+    with pytest.raises(ValueError, match="is not a valid selfsup model"):
         ss.load_model(tmp_path / "notes.txt")
     with pytest.raises(FileNotFoundError, match="does not exist"):
         ss.load_model(tmp_path / "missing.safetensors")

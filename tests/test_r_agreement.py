@@ -109,7 +109,7 @@ R_BAD_INPUT = [
     ("load_dataset('cifar')", '`name` must be one of "fashion_mnist", "mnist", "digits"'),
     ("load_dataset('fashion_mnist', path = '/nonexistent')", "`path` '/nonexistent' does not exist"),
     ("fit_supervised(x, y, device = 'cuda')", '`device` is "cuda" but no CUDA GPU is available'),
-    ("load_model('/etc/hostname')", "is not a saved selfsup model"),
+    ("load_model('/etc/hostname')", "is not a valid selfsup model"),
     ("freeze_weights(m, to_layer = 11)", "`to_layer` is 10 but the model has 10 layers"),
     ("fit_supervised(x, y, epochs = 2.5)", "`epochs` must be a single whole number"),
 ]

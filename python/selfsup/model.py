@@ -9,19 +9,16 @@ from __future__ import annotations
 import copy
 import json
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import torch
-from safetensors import SafetensorError, safe_open
-from safetensors.torch import save_file
+from safetensors.torch import save as save_tensors
 
 from ._validate import check_choice, check_images, check_int, check_seed
+from .model_file import FORMAT, decode, read_bytes, write_atomic
 from .nets import FLAT_ENCODERS, IMAGE_ENCODERS, Net, build_net
 from .nets.layers import channels_first
-
-FORMAT = "selfsup-model/1"
 
 
 class Model:
@@ -213,7 +210,12 @@ def unfreeze_weights(model: Model, from_layer=None, to_layer=None) -> Model:
 
 # ------------------------------------------------------------------------------------ files
 def save_model(model: Model, path: str | os.PathLike) -> str:
-    """Save to one safetensors file (weights + JSON metadata); written atomically. Returns the path."""
+    """Save to one safetensors file (weights + JSON metadata), atomically. Returns the path.
+
+    Readers see the old file or the new one, never a mix; an interrupted save leaves no temp
+    file behind (or the next save sweeps it). The file gets the umask's mode, or keeps the mode
+    of the file it replaces; saving to a symlink replaces the link's target. See `model_file`.
+    """
     check_model(model)
     path = Path(path)
     if path.is_dir():
@@ -224,34 +226,19 @@ def save_model(model: Model, path: str | os.PathLike) -> str:
     meta = {"spec": model.spec, "classes": model.classes, "history": model.history, "task": model.task,
             "frozen": [name for name, layer in model.net.layers()
                        if any(not p.requires_grad for p in layer.parameters())]}
-    # write beside the target, then rename: an interrupted save never leaves half a file
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".selfsup-", suffix=".tmp")
-    os.close(fd)
-    try:
-        save_file(tensors, tmp, metadata={"format": FORMAT, "selfsup": json.dumps(meta)})
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    data = save_tensors(tensors, metadata={"format": FORMAT, "selfsup": json.dumps(meta)})
+    write_atomic(path, data)
     return str(path)
 
 
 def load_model(path: str | os.PathLike) -> Model:
-    """Load a model written by `save_model()`."""
+    """Load a model written by `save_model()`.
+
+    The file is read once (a save running meanwhile cannot mix two files) and checked whole
+    before anything is built: errors say "`path` ... is not a valid selfsup model: <why>".
+    """
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"`path` {str(path)!r} does not exist or is not a file.")
-    try:
-        with safe_open(str(path), framework="pt") as fh:
-            header = fh.metadata() or {}
-            tensors = {k: fh.get_tensor(k) for k in fh.keys()}
-    except (SafetensorError, OSError, ValueError, RuntimeError):
-        raise ValueError(f"`path` {str(path)!r} is not a saved selfsup model (not a safetensors file).") from None
-    if header.get("format") != FORMAT:
-        raise ValueError(f"`path` {str(path)!r} is a safetensors file but not a saved selfsup model.")
-    meta = json.loads(header["selfsup"])
-    net = Net(meta["spec"])
-    net.load_state_dict(tensors)
+    meta, net = decode(read_bytes(path), path)
     model = Model(net, classes=meta["classes"], history=meta["history"], task=meta["task"])
     for name, layer in net.layers():
         if name in meta["frozen"]:

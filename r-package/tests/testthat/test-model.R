@@ -57,7 +57,7 @@ test_that("bad input gives R errors naming the argument and leaves things unchan
   expect_error(load_dataset("fashion_mnist", path = tempfile()), "does not exist")
   expect_error(fit_supervised(s$x, s$y, device = "cuda"), "no CUDA GPU is available")
   bogus <- tempfile(); writeLines("not a model", bogus)
-  expect_error(load_model(bogus), "is not a saved selfsup model")
+  expect_error(load_model(bogus), "is not a valid selfsup model")
   expect_identical(readLines(bogus), "not a model")
   expect_error(save_model("m", tempfile()), "`model` must be a selfsup model")
   expect_identical(get_weights(m), w)
