@@ -17,7 +17,7 @@ from tqdm.auto import tqdm
 
 from . import _validate as v
 from .model import Model, check_inputs_for, check_model
-from .settings import fit_settings
+from .settings import check_validation_split, fit_settings
 from .train import Classification, fit, fit_side_by_side
 
 
@@ -52,6 +52,8 @@ def fit_replicates(models: Sequence[Model], x, y, subsets: Sequence, *, seeds: S
     for model in models[1:]:
         check_inputs_for(model, x)
     subsets = _check_subsets(subsets, len(models), len(x))
+    for i, s in enumerate(subsets):
+        check_validation_split(settings.validation_split, len(s), f"samples of `subsets[{i}]`")
     seeds = _check_seeds(seeds, len(models))
     y = v.check_labels(y, len(x), "y", n_classes=min(len(m.classes) for m in models))
 

@@ -22,7 +22,7 @@ from .model import (Model, check_inputs_for, check_model, freeze_weights, get_we
                     unfreeze_weights)
 from .nets import IMAGE_ENCODERS, build_net, eval_mode
 from .pretext import TASKS, Pretext, task_names
-from .settings import fit_settings
+from .settings import check_validation_split, fit_settings
 from .supervised import fit_supervised
 from .train import as_float, fit, forward_all, to_device
 
@@ -92,8 +92,7 @@ def ssl_pretrain(x, task: str = "rotation", *, encoder: str = "cnn", epochs: int
     pretext = _make_task(task, task_options)
     encoder = pretext.check_encoder(encoder)
     x = pretext.check(x)
-    if int(len(x) * settings.validation_split) == len(x):
-        raise ValueError(f"`validation_split` {settings.validation_split} leaves no training samples of {len(x)}.")
+    check_validation_split(settings.validation_split, len(x))
     spec = pretext.spec(x, encoder)
     spec["pretext"] = {"name": task, "options": pretext.options, "data_shape": list(x.shape[1:])}
     model = Model(build_net(spec, seed=settings.seed), classes=None, task=task)
@@ -147,6 +146,7 @@ def ssl_finetune(pretrained: Model, x, y, *, classes=None, freeze_epochs: int = 
     x = v.check_images(x, "x", ndims=(2, 3, 4) if enc["name"] == "mlp" else (3, 4))
     y = v.check_labels(y, len(x), "y")
     names = v.check_classes(classes, y)
+    check_validation_split(v.check_fraction(validation_split), len(x))
 
     enc["input_shape"] = list(x.shape[1:])
     spec = {"encoder": enc, "head": {"name": "linear", "n_outputs": len(names)}}

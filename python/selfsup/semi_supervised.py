@@ -23,9 +23,9 @@ from . import _validate as v
 from .device import resolve_device
 from .model import build_model
 from .nets import IMAGE_ENCODERS
-from .settings import fit_settings
+from .settings import check_validation_split, fit_settings, split_validation
 from .supervised import fit_supervised, predict
-from .train import as_float, fit, split_validation, to_device
+from .train import as_float, fit, to_device
 
 
 def _check_unlabelled(y: np.ndarray, method: str) -> np.ndarray:
@@ -77,10 +77,8 @@ def fit_pseudo_label(x, y, *, threshold: float = 0.95, rounds: int = 3, round_ep
     unlabelled = _check_unlabelled(y, "fit_pseudo_label()")
     names = v.check_classes(classes, y)
     x_lab, y_lab, x_unl = x[~unlabelled], y[~unlabelled], x[unlabelled]
+    check_validation_split(settings.validation_split, len(x_lab), "labelled samples")
     n_val = len(x_lab) - split_validation(len(x_lab), settings.validation_split)
-    if n_val == len(x_lab):
-        raise ValueError(f"`validation_split` {settings.validation_split} leaves no labelled training samples "
-                         f"of {len(x_lab)}.")
     common = dict(batch_size=settings.batch_size, lr=settings.lr, device=device, verbose=settings.verbose)
 
     model = fit_supervised(x_lab, y_lab, classes=names, encoder=encoder, epochs=settings.epochs,
@@ -349,9 +347,7 @@ def fit_fixmatch(x, y, *, threshold: float = 0.95, lambda_u: float = 1.0, mu: in
     unlabelled = _check_unlabelled(y, "fit_fixmatch()")
     names = v.check_classes(classes, y)
     x_lab, y_lab = x[~unlabelled], y[~unlabelled]
-    if split_validation(len(x_lab), settings.validation_split) == 0:
-        raise ValueError(f"`validation_split` {settings.validation_split} leaves no labelled training samples "
-                         f"of {len(x_lab)}.")
+    check_validation_split(settings.validation_split, len(x_lab), "labelled samples")
     model = build_model(x.shape[1:], names, encoder=encoder, seed=settings.seed)
     pool = to_device(x[unlabelled], resolve_device(device))
     fit(model.net, FixMatch(pool, mu, threshold, lambda_u, bool(flip)), x_lab, y_lab, settings, model.history)

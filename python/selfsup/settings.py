@@ -1,8 +1,10 @@
 """The training loop's settings (`FitSettings`) and their one check (`fit_settings`), shared by every
-public function that trains through `train.fit`. Defaults live in the dataclass, the checks here.
+public function that trains through `train.fit`. Defaults live in the dataclass, the checks here,
+with how `validation_split` splits the samples (`split_validation`, `check_validation_split`).
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from . import _validate as v
@@ -42,3 +44,25 @@ def fit_settings(epochs, batch_size, validation_split, lr, seed, device, verbose
         device=device,
         verbose=bool(verbose),
     )
+
+
+def split_validation(n: int, validation_split: float) -> int:
+    """Number of training samples; like keras, the *last* int(n * validation_split) are held out,
+    before shuffling. Always at least 1, as validation_split < 1."""
+    return n - int(n * validation_split) if validation_split > 0 else n
+
+
+def check_validation_split(validation_split: float, n: int, what: str = "samples") -> None:
+    """A `validation_split` above 0 must hold out at least one of the `n` samples (keras refuses the
+    same); otherwise the fit would run without the validation the user asked for, silently."""
+    if validation_split == 0 or split_validation(n, validation_split) < n:
+        return
+    if n < 2:
+        raise ValueError(f"`validation_split` {validation_split} holds out none of the {n} {what}: a single sample "
+                         "cannot be split; use validation_split=0.")
+    least = math.ceil(100 / n) / 100
+    while split_validation(n, least) == n:  # guard against float rounding
+        least += 0.01
+    raise ValueError(f"`validation_split` {validation_split} holds out none of the {n} {what} (the last "
+                     f"int({n} * {validation_split}) = 0 are held out); use at least {least:.2f}, or 0 for no "
+                     "validation.")

@@ -8,7 +8,7 @@ from . import _validate as v
 from .device import resolve_device
 from .model import Model, build_model, check_inputs_for, check_model
 from .nets import IMAGE_ENCODERS
-from .settings import fit_settings
+from .settings import check_validation_split, fit_settings
 from .train import Classification, evaluate_task, fit, forward_all
 
 
@@ -53,8 +53,7 @@ def fit_supervised(x, y, *, model: Model | None = None, classes=None, encoder: s
         check_model(model, classifier=True)
         x = check_inputs_for(model, x)
         y = v.check_labels(y, len(x), "y", n_classes=len(model.classes))
-    if int(len(x) * settings.validation_split) == len(x):
-        raise ValueError(f"`validation_split` {settings.validation_split} leaves no training samples of {len(x)}.")
+    check_validation_split(settings.validation_split, len(x))
     fit(model.net, Classification(), x, y, settings, model.history)
     return model
 

@@ -29,7 +29,7 @@ from tqdm.auto import tqdm
 from .device import autocast, generator, resolve_device, resolve_seed, torch_seeded
 from .nets import eval_mode
 from .nets.layers import Dropout
-from .settings import FitSettings
+from .settings import FitSettings, split_validation
 
 
 # ------------------------------------------------------------------------------ data on device
@@ -46,11 +46,6 @@ def to_device(x: np.ndarray, device: torch.device) -> torch.Tensor:
 def as_float(x: torch.Tensor) -> torch.Tensor:
     """uint8 pixels -> floats in [0, 1]; float inputs are used as given."""
     return x.float().div_(255) if x.dtype == torch.uint8 else x
-
-
-def split_validation(n: int, validation_split: float) -> int:
-    """Number of training samples; like keras, the *last* fraction is held out, before shuffling."""
-    return n - int(n * validation_split) if validation_split > 0 else n
 
 
 # ----------------------------------------------------------------------------- the supervised task

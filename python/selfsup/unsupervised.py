@@ -18,7 +18,7 @@ from . import _validate as v
 from .device import generator, resolve_device, resolve_seed
 from .model import Model, check_inputs_for, check_model
 from .nets import build_net
-from .settings import fit_settings
+from .settings import check_validation_split, fit_settings
 from .train import as_float, fit, forward_all
 
 KINDS = {"dense": ("dense_ae", "dense_decoder"), "conv": ("conv_ae", "conv_decoder")}
@@ -263,8 +263,7 @@ def fit_autoencoder(x, *, latent_dim: int = 2, kind: str = "dense", epochs: int 
     v.check_choice(kind, "kind", KINDS)
     latent_dim = v.check_int(latent_dim, "latent_dim")
     x = v.check_images(x, "x", ndims=(2, 3, 4) if kind == "dense" else (3, 4))
-    if int(len(x) * settings.validation_split) == len(x):
-        raise ValueError(f"`validation_split` {settings.validation_split} leaves no training samples of {len(x)}.")
+    check_validation_split(settings.validation_split, len(x))
     enc, dec = KINDS[kind]
     shape = list(x.shape[1:])
     spec = {"encoder": {"name": enc, "input_shape": shape, "latent_dim": latent_dim},
