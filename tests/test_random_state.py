@@ -28,6 +28,7 @@ CALLS = {
     "k_means": lambda x, y: ss.k_means(x, 3, n_init=2, seed=1, device=DEVICE),
     "build_model": lambda x, y: ss.build_model((8, 8), 10, seed=1),
     "fit_supervised": lambda x, y: ss.fit_supervised(x, y, seed=1, **FIT),
+    "fit_supervised_no_seed": lambda x, y: ss.fit_supervised(x, y, seed=None, **FIT),   # draws from the OS
     "ssl_pretrain_text": lambda x, y: ss.ssl_pretrain(SENTENCES, "masked_token", seed=1, **FIT),
     "ssl_pretrain_inpainting": lambda x, y: ss.ssl_pretrain(x, "inpainting", adversarial=0.1, seed=1, **FIT),
     "ssl_finetune": lambda x, y: ss.ssl_finetune(ss.ssl_pretrain(x, "rotation", seed=1, **FIT), x, y, seed=1,

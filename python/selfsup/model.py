@@ -15,7 +15,8 @@ import numpy as np
 import torch
 from safetensors.torch import save as save_tensors
 
-from ._validate import check_choice, check_images, check_int, check_seed
+from ._validate import check_choice, check_images, check_int
+from .device import resolve_seed
 from .model_file import FORMAT, decode, read_bytes, write_atomic
 from .nets import FLAT_ENCODERS, IMAGE_ENCODERS, Net, build_net
 from .nets.layers import channels_first
@@ -41,6 +42,13 @@ class Model:
     @property
     def spec(self) -> dict:
         return self.net.spec
+
+    @property
+    def seed(self) -> int | None:
+        """The seed the model was built and first trained with, drawn when the call had none: the
+        same call with ``seed=model.seed`` gives the same model. (Training it further with
+        ``fit_supervised(model=...)`` or ``fit_replicates()`` uses that call's own seed.)"""
+        return self.spec.get("seed")
 
     @property
     def input_shape(self) -> tuple[int, ...]:
@@ -102,14 +110,14 @@ def build_model(input_shape, classes=10, *, encoder: str = "cnn", seed: int | No
         Number of classes or their names.
     encoder : {"cnn", "mlp"}, default="cnn"
     seed : int, optional
-        Seeds the initial weights.
+        Seeds the initial weights; drawn when None, and kept as `model.seed`.
     """
     check_choice(encoder, "encoder", IMAGE_ENCODERS)
     shape = _check_input_shape(input_shape, encoder)
     names = _class_names(classes)
     spec = {"encoder": {"name": encoder, "input_shape": list(shape)},
             "head": {"name": "linear", "n_outputs": len(names)}}
-    return Model(build_net(spec, seed=check_seed(seed)), classes=names)
+    return Model(build_net(spec, seed=resolve_seed(seed)), classes=names)
 
 
 def _check_input_shape(input_shape, encoder: str) -> tuple[int, ...]:

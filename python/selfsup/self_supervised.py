@@ -68,6 +68,7 @@ def ssl_pretrain(x, task: str = "rotation", *, encoder: str = "cnn", epochs: int
     epochs, batch_size, validation_split, lr : training settings (keras' meaning; Adam).
     seed : int, optional
         Seeds the initial weights, batch order and every pseudo-label: same seed, same model.
+        Drawn when None, and kept as `model.seed`.
     device : {"auto", "cpu", "cuda"}, default="auto"
     verbose : bool, default=True
     **task_options
@@ -137,7 +138,7 @@ def ssl_finetune(pretrained: Model, x, y, *, classes=None, freeze_epochs: int = 
     finetune_epochs = v.check_int(finetune_epochs, "finetune_epochs", minimum=0)
     if freeze_epochs + finetune_epochs == 0:
         raise ValueError("`freeze_epochs` and `finetune_epochs` are both 0; train at least one epoch.")
-    fit_settings(1, batch_size, validation_split, lr, seed, device, verbose)  # fail early, before any work
+    seed = fit_settings(1, batch_size, validation_split, lr, seed, device, verbose).seed  # fail early; draws a seed
     enc = dict(pretrained.spec["encoder"])
     if enc["name"] not in IMAGE_ENCODERS:
         raise ValueError(f"ssl_finetune builds an image classifier from `pretrained`'s encoder, but it has a "
@@ -150,7 +151,7 @@ def ssl_finetune(pretrained: Model, x, y, *, classes=None, freeze_epochs: int = 
 
     enc["input_shape"] = list(x.shape[1:])
     spec = {"encoder": enc, "head": {"name": "linear", "n_outputs": len(names)}}
-    model = Model(build_net(spec, seed=v.check_seed(seed)), classes=names)
+    model = Model(build_net(spec, seed=seed), classes=names)
     copied, skipped = _copy_encoder(pretrained, model)
     model.net.spec["transfer"] = {"from_task": pretrained.task, "copied": copied, "not_copied": skipped}
     if skipped:

@@ -95,7 +95,7 @@ def fit_pseudo_label(x, y, *, threshold: float = 0.95, rounds: int = 3, round_ep
         ys = np.concatenate([y_lab[:len(y_lab) - n_val], probs[keep].argmax(1), y_lab[len(y_lab) - n_val:]])
         split = (n_val + 0.5) / len(xs) if n_val else 0.0  # int(len(xs) * split) == n_val
         fit_supervised(xs, ys, model=model, epochs=round_epochs, validation_split=split,
-                       seed=None if settings.seed is None else settings.seed + r, **common)
+                       seed=settings.seed + r, **common)
         _tag(model.history, r, int(keep.sum()))
     model.task = "pseudo_label"
     return model

@@ -8,7 +8,7 @@ import math
 from dataclasses import dataclass
 
 from . import _validate as v
-from .device import resolve_device
+from .device import resolve_device, resolve_seed
 
 
 @dataclass
@@ -18,7 +18,7 @@ class FitSettings:
     batch_size: int = 64
     validation_split: float = 0.0
     lr: float = 1e-3            # Adam's step size, keras' default
-    seed: int | None = None
+    seed: int | None = None     # None: drawn by the loop (fit_settings() always draws it first)
     device: str = "auto"
     verbose: bool = True
     # The defaults are keras' (the seminar's recipe); the others serve recipes such as FixMatch's.
@@ -33,14 +33,18 @@ SCHEDULES = ("constant", "cosine")
 
 
 def fit_settings(epochs, batch_size, validation_split, lr, seed, device, verbose) -> FitSettings:
-    """Validated settings of the training loop, shared by every public fit function."""
+    """Validated settings of the training loop, shared by every public fit function.
+
+    A `seed` of None is drawn here, once, so that the caller can build the model from the same seed
+    the loop trains with, and record it (`Model.seed`): a fit with seed=None can be repeated.
+    """
     resolve_device(device)  # fail now, not after the data moved
     return FitSettings(
         epochs=v.check_int(epochs, "epochs"),
         batch_size=v.check_int(batch_size, "batch_size"),
         validation_split=v.check_fraction(validation_split, "validation_split"),
         lr=v.check_number(lr, "lr", 0.0, None, low_inclusive=False),
-        seed=v.check_seed(seed),
+        seed=resolve_seed(seed),
         device=device,
         verbose=bool(verbose),
     )

@@ -33,7 +33,8 @@ def fit_supervised(x, y, *, model: Model | None = None, classes=None, encoder: s
         The seminar CNN, or an MLP.
     epochs, batch_size, validation_split, lr : training settings (keras' meaning; Adam optimiser).
     seed : int, optional
-        Seeds the initial weights, batch order and dropout: same seed, same model.
+        Seeds the initial weights, batch order and dropout: same seed, same model. Drawn when
+        None; a new model keeps it as `model.seed`.
     device : {"auto", "cpu", "cuda"}, default="auto"
     verbose : bool, default=True
         Show a progress bar per epoch.

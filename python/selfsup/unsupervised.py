@@ -66,6 +66,7 @@ def k_means(x, k: int, *, n_init: int = 10, max_iter: int = 300, tol: float = 1e
         Stop when the centres move less than `tol` times the mean feature variance
         (squared distance summed over centres), as scikit-learn does.
     seed : int, optional
+        Seeds the k-means++ starts; drawn when None, and kept as the result's `seed`.
     device : {"auto", "cpu", "cuda"}
 
     Returns
@@ -268,8 +269,6 @@ def fit_autoencoder(x, *, latent_dim: int = 2, kind: str = "dense", epochs: int 
     shape = list(x.shape[1:])
     spec = {"encoder": {"name": enc, "input_shape": shape, "latent_dim": latent_dim},
             "head": {"name": dec, "output_shape": shape, "sigmoid": bool(x.dtype == np.uint8)}}
-    if settings.seed is None:
-        settings.seed = resolve_seed(None)  # one seed for weights and batches
     model = Model(build_net(spec, seed=settings.seed), classes=None, task="autoencoder")
     fit(model.net, Reconstruction(), x, None, settings, model.history)
     return model

@@ -83,10 +83,12 @@ def feature_dim(encoder: nn.Module, input_shape) -> int:
 def build_net(spec: dict, seed: int | None = None) -> Net:
     """Build a network from its spec with keras-style initial weights.
 
-    With a `seed` the weights are drawn from torch's generator seeded with it, and the caller's
-    random state is left as it was (`device.torch_seeded`); without one they come from torch's
-    global generator, as torch.nn layers' do.
+    With a `seed` the weights are drawn from torch's generator seeded with it, the caller's random
+    state is left as it was (`device.torch_seeded`), and the seed is recorded in the net's spec
+    (``spec["seed"]``, saved with the model); without one they come from torch's global generator.
     """
+    if seed is not None:
+        spec = {**spec, "seed": int(seed)}   # a copy: `spec` may be another model's
     with torch_seeded(seed) if seed is not None else contextlib.nullcontext():
         net = Net(spec)
         keras_init(net)
