@@ -7,6 +7,9 @@ right in both languages.
 """
 from __future__ import annotations
 
+import difflib
+import functools
+import inspect
 import numbers
 from typing import Iterable, Sequence
 
@@ -195,3 +198,21 @@ def check_partial_labels(y, n: int, name: str = "y", n_classes: int | None = Non
         raise ValueError(f"`{name}` labels only one class ({shown}); semi-supervised learning "
                          "needs labelled samples of at least 2 classes.")
     return arr
+
+
+def keywords_named(fn):
+    """Decorator: a call of `fn` with a keyword it does not take raises a TypeError that names the
+    valid ones (Python's own names only the bad one). `fn`'s signature and help are unchanged."""
+    params = inspect.signature(fn).parameters
+    valid = [name for name, p in params.items() if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+
+    @functools.wraps(fn)
+    def checked(*args, **kwargs):
+        unknown = [name for name in kwargs if name not in valid]
+        if unknown:
+            close = difflib.get_close_matches(unknown[0], valid, n=1)
+            hint = f" (did you mean `{close[0]}`?)" if close else ""
+            raise TypeError(f"{fn.__name__}() has no argument {', '.join(f'`{u}`' for u in unknown)}{hint}; "
+                            f"its arguments are: {', '.join(valid)}.")
+        return fn(*args, **kwargs)
+    return checked

@@ -36,29 +36,28 @@ from .envs import (action_names, check_discrete_actions, check_gamma, env_id, en
 
 @dataclass
 class DQNSettings:
-    """Every default of `rl_dqn` in one place (units in the comments)."""
-    steps: int = 100_000               # environment steps of training
-    gamma: float = 0.99
-    lr: float = 2.3e-3                 # Adam's step size
-    batch_size: int = 64               # transitions per gradient step
-    buffer_size: int = 100_000         # transitions kept in the replay buffer
-    learning_starts: int = 1_000       # environment steps of pure exploration before learning
-    train_every: int = 256             # environment steps between training phases
-    gradient_steps: int = 128          # gradient steps per training phase
-    target_update: int = 10            # environment steps between copies online -> target net
-    epsilon: float = 1.0               # exploration rate at the start ...
-    epsilon_end: float = 0.04          # ... decayed linearly to this ...
-    exploration_fraction: float = 0.16  # ... over this share of `steps`
-    hidden: list = field(default_factory=lambda: [256, 256])  # widths of the Q-network's layers
-    double: bool = True                # Double DQN targets (van Hasselt et al. 2016)
-    max_grad_norm: float = 10.0
-    lr_decay: bool = True              # decay the learning rate linearly to 0 by the last step (without
-                                       # it CartPole's last greedy policy collapsed for seed 1)
-    keep_best: int = 0                 # > 0: keep the weights with the best mean return over this many
-                                       # training episodes (0: the last weights); no extra steps
-    seed: int | None = None
-    device: str = "auto"
-    verbose: bool = True
+    """The checked arguments of one `rl_dqn` call (its signature holds the defaults, its docstring
+    the units); `DQNAgent.settings` keeps them."""
+    steps: int
+    gamma: float
+    lr: float
+    batch_size: int
+    buffer_size: int
+    learning_starts: int
+    train_every: int
+    gradient_steps: int
+    target_update: int
+    epsilon: float
+    epsilon_end: float
+    exploration_fraction: float
+    hidden: list
+    double: bool
+    max_grad_norm: float
+    lr_decay: bool
+    keep_best: int
+    seed: int | None
+    device: str
+    verbose: bool
 
 
 @dataclass
@@ -116,9 +115,8 @@ class DQNAgent:
                 f"mean return of the last {len(last)} training episodes {mean}; {self.seconds:.0f}s on {self.device}>")
 
 
-def dqn_settings(**kwargs) -> DQNSettings:
-    """Validated DQN settings (argument names as in `rl_dqn`)."""
-    s = DQNSettings(**kwargs)
+def dqn_settings(s: DQNSettings) -> DQNSettings:
+    """`s` with every setting checked (messages name `rl_dqn`'s arguments)."""
     for name in ("steps", "batch_size", "buffer_size", "train_every", "gradient_steps", "target_update"):
         setattr(s, name, v.check_int(getattr(s, name), name))
     s.learning_starts = v.check_int(s.learning_starts, "learning_starts", minimum=0)
@@ -136,20 +134,57 @@ def dqn_settings(**kwargs) -> DQNSettings:
     return s
 
 
-def rl_dqn(env="CartPole-v1", **settings) -> DQNAgent:
+@v.keywords_named
+def rl_dqn(env="CartPole-v1", *, steps: int = 100_000, gamma: float = 0.99, lr: float = 2.3e-3,
+           batch_size: int = 64, buffer_size: int = 100_000, learning_starts: int = 1_000,
+           train_every: int = 256, gradient_steps: int = 128, target_update: int = 10,
+           epsilon: float = 1.0, epsilon_end: float = 0.04, exploration_fraction: float = 0.16,
+           hidden=(256, 256), double: bool = True, max_grad_norm: float = 10.0, lr_decay: bool = True,
+           keep_best: int = 0, seed: int | None = None, device: str = "auto", verbose: bool = True) -> DQNAgent:
     """Deep Q-learning on a gymnasium environment with vector observations and discrete actions.
+
+    The defaults are those tuned for CartPole-v1 (see the module's docstring).
 
     Parameters
     ----------
     env : str or gymnasium.Env, default="CartPole-v1"
     steps : int, default=100_000
         Environment steps of training.
-    gamma, lr, batch_size, buffer_size, learning_starts, train_every, gradient_steps, target_update,
-    epsilon, epsilon_end, exploration_fraction, hidden, double, max_grad_norm, lr_decay, keep_best :
-        See `DQNSettings` (defaults tuned for CartPole-v1).
+    gamma : float in [0, 1], default=0.99
+        Discount.
+    lr : float, default=2.3e-3
+        Adam's step size.
+    batch_size : int, default=64
+        Transitions per gradient step.
+    buffer_size : int, default=100_000
+        Transitions kept in the replay buffer.
+    learning_starts : int, default=1_000
+        Environment steps of pure exploration before learning.
+    train_every : int, default=256
+        Environment steps between training phases.
+    gradient_steps : int, default=128
+        Gradient steps per training phase.
+    target_update : int, default=10
+        Environment steps between copies of the online net to the target net.
+    epsilon, epsilon_end : float in [0, 1], default=1.0, 0.04
+        Exploration rate at the start, decayed linearly to `epsilon_end` ...
+    exploration_fraction : float in [0, 1], default=0.16
+        ... over this share of `steps`.
+    hidden : list of int, default=(256, 256)
+        Widths of the Q-network's layers.
+    double : bool, default=True
+        Double DQN targets (van Hasselt et al. 2016).
+    max_grad_norm : float, default=10.0
+        Gradients are clipped to this norm.
+    lr_decay : bool, default=True
+        Decay the learning rate linearly to 0 by the last step (without it CartPole's last greedy
+        policy collapsed for seed 1).
+    keep_best : int, default=0
+        > 0: keep the weights with the best mean return over this many training episodes (0: the
+        last weights); no extra steps. See `Best`.
     seed : int, optional
         Seeds the network, the environment, exploration and replay sampling: same seed, same agent
-        (on the CPU).
+        (on the CPU). Drawn when None, and kept in ``agent.settings["seed"]`` and ``agent.model.seed``.
     device : {"auto", "cpu", "cuda"}, default="auto"
     verbose : bool, default=True
 
@@ -157,7 +192,9 @@ def rl_dqn(env="CartPole-v1", **settings) -> DQNAgent:
     -------
     DQNAgent
     """
-    s = dqn_settings(**settings)
+    settings = dict(locals())   # the arguments: nothing else is bound yet
+    del settings["env"]
+    s = dqn_settings(DQNSettings(**settings))
     env = rl_env(env)
     with one_cpu_thread(resolve_device(s.device)):
         return _train(env, s)
