@@ -1,11 +1,13 @@
 """k_means, pca and the autoencoder: agreement with scikit-learn, shapes, errors."""
 import numpy as np
 import pytest
+import torch
 from sklearn.cluster import KMeans
 from sklearn.datasets import load_digits
 from sklearn.decomposition import PCA
 
 from selfsup.model import load_model, save_model
+from selfsup.train import forward_all
 from selfsup.unsupervised import (KMeansResult, PCAResult, encode, fit_autoencoder, k_means, pca, pca_inverse,
                                   pca_transform, reconstruct)
 
@@ -70,7 +72,10 @@ def test_autoencoder_embeds_reconstructs_and_saves(kind, tmp_path):
     codes = encode(model, PIXELS)
     assert codes.shape == (200, 2) and np.isfinite(codes).all()
     rec = reconstruct(model, PIXELS[:5])
-    assert rec.shape == (5, 8, 8) and rec.min() >= 0 and rec.max() <= 255
+    # the net's sigmoid outputs (5, 1, 8, 8) back on the pixels' 0..255 scale, shaped like the input
+    out = forward_all(model.net, PIXELS[:5], torch.device("cpu")).numpy()
+    assert rec.shape == (5, 8, 8) and rec.max() > 1
+    np.testing.assert_allclose(rec, out.reshape(5, 8, 8) * 255, rtol=1e-6)
     again = load_model(save_model(model, tmp_path / "ae.safetensors"))
     np.testing.assert_array_equal(encode(again, PIXELS), codes)
 

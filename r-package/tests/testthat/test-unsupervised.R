@@ -49,6 +49,7 @@ test_that("fit_autoencoder gives a model, codes and reconstructions shaped like 
     rec <- reconstruct(ae, s$xt[1:3, , ])
     expect_equal(dim(rec), c(3L, 8L, 8L))
     expect_true(all(rec >= 0 & rec <= 255))
+    expect_gt(max(rec), 1)  # on the pixels' 0..255 scale, not the net's 0..1
   }
 })
 
