@@ -166,3 +166,15 @@ def test_task_options_are_checked():
         ssl_pretrain(x, "jigsaw", grid=2, n_permutations=30, **FIT)
     with pytest.raises(ValueError, match="`temperature` must be in"):
         ssl_pretrain(x, "simclr", temperature=0, **FIT)
+
+
+def test_ssl_show_jigsaw_says_which_cell_each_tile_came_from():
+    # a 15x15 image whose 3x3 grid of 5x5 cells hold the values 20, 40, ..., 180 (row-major)
+    cell = np.repeat(np.repeat(np.arange(1, 10).reshape(3, 3) * 20, 5, axis=0), 5, axis=1)
+    x = np.stack([cell] * 6).astype(np.uint8)
+    shown = ssl_show(x, "jigsaw", n=6, seed=2)
+    cells = shown["cells"]
+    assert cells.shape == (6, 9) and all(sorted(row) == list(range(9)) for row in cells)
+    tile_values = np.rint(shown["inputs"].mean(axis=(2, 3)) * 255 / 20).astype(int) - 1   # (6, 9)
+    np.testing.assert_array_equal(tile_values, cells)
+    assert len(set(map(tuple, cells))) > 1   # different permutations for different samples

@@ -275,7 +275,7 @@ def ssl_show(x, task: str | None = None, *, model: Model | None = None, n: int =
     dict with "task"; "inputs" (n, [pieces,] height, width[, channels]) as floats, channel-last,
     "pieces" (how many inputs each sample gives the encoder: patches, tiles, views); "targets"
     (pseudo-labels, or target arrays); "outputs" when `model` is given; "target_names" for class
-    pseudo-labels.
+    pseudo-labels; "cells" for jigsaw (n, tiles): the grid cell (row-major) each tile was cut from.
     """
     n = v.check_int(n, "n")
     dev = resolve_device(device)
@@ -316,7 +316,9 @@ def plot_ssl_show(shown: dict, *, title: str | None = None):
         raise TypeError("`shown` must be what ssl_show() returns.")
     inputs, pieces = np.asarray(shown["inputs"]), int(shown.get("pieces", 1))
     n = len(inputs)
-    panels = [[(p, "") for p in (inputs[i] if pieces > 1 else [inputs[i]])] for i in range(n)]
+    cells = shown.get("cells")   # jigsaw: the cell each tile came from
+    panels = [[(p, "" if cells is None else f"cell {cells[i][k]}")
+               for k, p in enumerate(inputs[i] if pieces > 1 else [inputs[i]])] for i in range(n)]
     names = shown.get("target_names")
     labels = []
     for i in range(n):

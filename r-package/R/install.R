@@ -124,6 +124,7 @@ copy_source <- function(source) {
 }
 
 find_base_python <- function(python = NULL) {
+  local_python_env()
   candidates <- if (is.null(python)) unname(Sys.which(c("python3", "python"))) else python
   candidates <- candidates[nzchar(candidates)]
   for (candidate in candidates) {
@@ -142,6 +143,7 @@ find_base_python <- function(python = NULL) {
 }
 
 run_python <- function(python, args, what, hint) {
+  local_python_env()
   out <- suppressWarnings(system2(python, shQuote(args), stdout = TRUE, stderr = TRUE))
   status <- attr(out, "status")
   if (!is.null(status) && status != 0) {
@@ -152,6 +154,7 @@ run_python <- function(python, args, what, hint) {
 }
 
 python_has_core <- function(python) {
+  local_python_env()
   out <- suppressWarnings(system2(python, c("-c", shQuote("import selfsup, torch")), stdout = FALSE, stderr = FALSE))
   identical(as.integer(out), 0L)
 }
@@ -163,4 +166,21 @@ record_python <- function(python) {
   writeLines(python, record)
   if (!reticulate::py_available(initialize = FALSE)) reticulate::use_python(python, required = TRUE)
   python
+}
+
+# R puts its own library folders first on LD_LIBRARY_PATH (R_HOME/etc/ldpaths: R's lib, the system
+# lib folder, Java's). A Python started from R then loads the system's libpython before its own
+# (a pyenv Python's ssl module fails: pip cannot reach its index). Python subprocesses get the
+# variable without those folders; the system ones are searched anyway, after the Python's own.
+local_python_env <- function(envir = parent.frame()) {
+  old <- Sys.getenv("LD_LIBRARY_PATH", unset = NA)
+  if (is.na(old)) return(invisible())
+  dirs <- strsplit(old, ":", fixed = TRUE)[[1]]
+  r_dirs <- c(file.path(R.home(), "lib"), R.home("lib"), "/lib", "/usr/lib", "/lib64", "/usr/lib64",
+              Sys.glob("/usr/lib/*-linux-gnu"), Sys.glob("/lib/*-linux-gnu"))
+  keep <- dirs[nzchar(dirs) & !dirs %in% r_dirs & !startsWith(dirs, "/usr/lib/jvm/")]
+  Sys.setenv(LD_LIBRARY_PATH = paste(keep, collapse = ":"))
+  do.call(on.exit, list(substitute(Sys.setenv(LD_LIBRARY_PATH = old), list(old = old)), add = TRUE),
+          envir = envir)
+  invisible()
 }

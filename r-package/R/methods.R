@@ -70,7 +70,8 @@ print.selfsup_model_summary <- function(x, ...) {
 #' @param row.names,optional Unused (for the generic).
 #' @param ... Unused.
 #' @returns A data frame with columns `epoch`, `metric`, `value` and `data`
-#'   (`"training"` or `"validation"`).
+#'   (`"training"` or `"validation"`). Bookkeeping columns of the history that are not metrics
+#'   (`round` and `pseudo_labelled` of [fit_pseudo_label()]) stay in `x$history` only.
 #' @examplesIf selfsup_available()
 #' d <- load_dataset("digits")
 #' m <- fit_supervised(d$train$x[1:200, , ], d$train$y[1:200], epochs = 2, validation_split = 0.2,
@@ -79,7 +80,7 @@ print.selfsup_model_summary <- function(x, ...) {
 #' @export
 as.data.frame.selfsup_model <- function(x, row.names = NULL, optional = FALSE, ...) {
   history <- x$history
-  cols <- setdiff(names(history), "epoch")
+  cols <- setdiff(names(history), c("epoch", bookkeeping_columns))
   if (!length(cols)) return(data.frame(epoch = integer(), metric = character(), value = numeric(), data = character()))
   long <- do.call(rbind, lapply(cols, function(col) {
     validation <- startsWith(col, "val_")
@@ -108,21 +109,49 @@ as.data.frame.selfsup_model <- function(x, row.names = NULL, optional = FALSE, .
 plot.selfsup_model <- function(x, y, ...) {
   long <- as.data.frame(x)
   if (!nrow(long)) stop("`x` has no training history to plot; train it first.", call. = FALSE)
+  rounds <- round_starts(x$history)
+  xlim <- if (max(long$epoch) <= 1) c(0.5, 1.5)      # one epoch: not an axis from 0.95 to 1.05
   if (requireNamespace("ggplot2", quietly = TRUE)) {
-    return(ggplot2::ggplot(long, ggplot2::aes(epoch, value, colour = data)) +
-      ggplot2::geom_line() + ggplot2::geom_point() +
+    p <- ggplot2::ggplot(long, ggplot2::aes(epoch, value, colour = data)) +
+      (if (max(long$epoch) > 1) ggplot2::geom_line()) + ggplot2::geom_point() +
       ggplot2::facet_wrap(~metric, ncol = 1, scales = "free_y") +
+      ggplot2::scale_x_continuous(breaks = epoch_breaks, minor_breaks = NULL, limits = xlim) +
       ggplot2::labs(x = "epoch", y = NULL, colour = NULL, title = "Training history") +
-      ggplot2::theme_minimal())
+      ggplot2::theme_minimal()
+    if (length(rounds)) {
+      p <- p + ggplot2::geom_vline(xintercept = rounds - 0.5, linetype = "dashed", colour = "grey50") +
+        ggplot2::labs(subtitle = sprintf("dashed: a pseudo-labelling round starts (pseudo-labelled images: %s)",
+                                         paste(x$history$pseudo_labelled[x$history$epoch %in% rounds],
+                                               collapse = ", ")))
+    }
+    return(p)
   }
   metrics <- unique(long$metric)
   old <- graphics::par(mfrow = c(length(metrics), 1))
   on.exit(graphics::par(old))
   for (m in metrics) {
     d <- long[long$metric == m, ]
-    graphics::plot(d$epoch, d$value, type = "n", xlab = "epoch", ylab = m)
+    graphics::plot(d$epoch, d$value, type = "n", xlab = "epoch", ylab = m, xaxt = "n", xlim = xlim %||% range(d$epoch))
+    graphics::axis(1, at = epoch_breaks(range(d$epoch)))
+    graphics::abline(v = rounds - 0.5, lty = 2, col = "grey50")
     for (s in levels(d$data)) graphics::lines(d$epoch[d$data == s], d$value[d$data == s],
                                              type = "b", col = match(s, levels(d$data)))
   }
   invisible(NULL)
+}
+
+# History columns that count rather than measure: kept out of the metrics and their plots.
+bookkeeping_columns <- c("round", "pseudo_labelled")
+
+# Whole epochs only (an axis of epochs 1, 2, 3, not 1.5 or 2.5).
+epoch_breaks <- function(limits) {
+  b <- pretty(limits)
+  b <- b[b >= 1 & b == round(b)]
+  if (length(b)) b else max(1, ceiling(limits[1]))
+}
+
+# First epochs of the pseudo-labelling rounds after round 0 (fit_pseudo_label()); none otherwise.
+round_starts <- function(history) {
+  if (!"round" %in% names(history) || nrow(history) < 2) return(numeric())
+  history$epoch[c(FALSE, diff(history$round) != 0)]
 }

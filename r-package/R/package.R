@@ -70,14 +70,20 @@ read_first_line <- function(path) {
 #' Is selfsup's Python core available?
 #'
 #' `TRUE` when the Python that selfsup uses (see [install_selfsup()] to set one up) has the
-#' `selfsup` and `torch` modules. Checking starts Python in this R session (without importing
-#' torch) when it is not running yet.
+#' `selfsup` and `torch` modules. Checking starts that Python in this R session (without
+#' importing torch) when it is not running yet. When no Python was set up for selfsup (none of
+#' those listed in [selfsup-package]) and none is running, it is `FALSE` at once: it starts no
+#' Python of reticulate's choosing (recent reticulate would download one).
 #' @returns `TRUE` or `FALSE`.
 #' @family setup
 #' @examples
 #' selfsup_available()
 #' @export
 selfsup_available <- function() {
+  if (!reticulate::py_available(initialize = FALSE) && !nzchar(Sys.getenv("RETICULATE_PYTHON")) &&
+      !nzchar(selfsup_python())) {
+    return(FALSE)
+  }
   tryCatch(reticulate::py_module_available("selfsup") && reticulate::py_module_available("torch"),
            error = function(e) FALSE)
 }

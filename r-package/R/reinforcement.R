@@ -247,8 +247,8 @@ as.data.frame.selfsup_rl_agent <- function(x, row.names = NULL, optional = FALSE
 
 #' Plot an RL agent's learning curve
 #'
-#' Learners (Monte Carlo, Q-learning, DQN): the return per episode, with a moving average over
-#' `window` episodes. Value and policy iteration: the largest value change per sweep (log scale).
+#' Learners (Monte Carlo, Q-learning, DQN): the return of each episode as faint points, and its
+#' moving average over `window` episodes as a bold line on top. Value and policy iteration: the largest value change per sweep (log scale).
 #' ggplot2 when installed, base graphics otherwise.
 #'
 #' @param x A `selfsup_rl_agent`.
@@ -269,25 +269,48 @@ plot.selfsup_rl_agent <- function(x, y, window = NULL, ...) {
     window <- as_py_int(window %||% max(1, nrow(h) %/% 50), "window")
     steps <- if ("step" %in% names(h)) h$step else h$episode
     smooth <- as.vector(stats::filter(h$return, rep(1 / window, window), sides = 1))
-    d <- rbind(data.frame(step = steps, value = h$return, curve = "return"),
-               data.frame(step = steps, value = smooth, curve = sprintf("mean of %d episodes", window)))
+    curves <- c("return of each episode", sprintf("mean of %d episodes", window))
+    d <- rbind(data.frame(step = steps, value = h$return, curve = curves[1]),
+               data.frame(step = steps, value = smooth, curve = curves[2]))
     d <- d[!is.na(d$value), ]
+    d$curve <- factor(d$curve, levels = curves)
     labels <- list(x = if ("step" %in% names(h)) "environment step" else "episode", y = "return",
                    title = paste(x$method, "on", x$env_id))
   }
+  if ("delta" %in% names(h)) return(plot_curve(d, labels, log = TRUE))
+  plot_returns(d, labels)
+}
+
+# Value/policy iteration: one line (the largest value change per sweep), log scale.
+plot_curve <- function(d, labels, log) {
   if (requireNamespace("ggplot2", quietly = TRUE)) {
-    p <- ggplot2::ggplot(d, ggplot2::aes(step, value, colour = curve)) +
-      ggplot2::geom_line(alpha = 0.8) + ggplot2::theme_minimal() +
-      ggplot2::labs(x = labels$x, y = labels$y, colour = NULL, title = labels$title)
-    if ("delta" %in% names(h)) p <- p + ggplot2::scale_y_log10()
-    return(p)
+    return(ggplot2::ggplot(d, ggplot2::aes(step, value)) + ggplot2::geom_line() + ggplot2::scale_y_log10() +
+             ggplot2::theme_minimal() + ggplot2::labs(x = labels$x, y = labels$y, title = labels$title))
   }
-  graphics::plot(d$step, d$value, type = "n", xlab = labels$x, ylab = labels$y, main = labels$title,
-                 log = if ("delta" %in% names(h)) "y" else "")
-  for (i in seq_along(unique(d$curve))) {
-    k <- d$curve == unique(d$curve)[i]
-    graphics::lines(d$step[k], d$value[k], col = i)
+  graphics::plot(d$step, d$value, type = "l", xlab = labels$x, ylab = labels$y, main = labels$title, log = "y")
+  invisible(NULL)
+}
+
+# Learners: the raw returns as faint points (Blackjack's and FrozenLake's are -1/0/1: a line through
+# them is a solid block), and their moving average drawn after them, bold, so it stays on top.
+plot_returns <- function(d, labels) {
+  raw <- d[d$curve == levels(d$curve)[1], ]
+  avg <- d[d$curve == levels(d$curve)[2], ]
+  colours <- stats::setNames(c("grey55", "#C0392B"), levels(d$curve))
+  if (requireNamespace("ggplot2", quietly = TRUE)) {
+    return(ggplot2::ggplot(mapping = ggplot2::aes(step, value, colour = curve)) +
+      ggplot2::geom_point(data = raw, size = 0.6, alpha = min(0.5, 50 / nrow(raw) + 0.05), shape = 16) +
+      ggplot2::geom_line(data = avg, linewidth = 1.1) +
+      ggplot2::scale_colour_manual(values = colours, drop = FALSE) +
+      ggplot2::guides(colour = ggplot2::guide_legend(override.aes = list(alpha = 1, size = 2, linewidth = 1))) +
+      ggplot2::theme_minimal() + ggplot2::theme(legend.position = "bottom") +
+      ggplot2::labs(x = labels$x, y = labels$y, colour = NULL, title = labels$title))
   }
+  graphics::plot(raw$step, raw$value, pch = 16, cex = 0.4, col = grDevices::adjustcolor(colours[1], 0.3),
+                 xlab = labels$x, ylab = labels$y, main = labels$title)
+  graphics::lines(avg$step, avg$value, col = colours[2], lwd = 2.5)
+  graphics::legend("bottomright", legend = levels(d$curve), col = colours, pch = c(16, NA), lty = c(NA, 1),
+                   lwd = c(NA, 2.5), bty = "n")
   invisible(NULL)
 }
 

@@ -200,7 +200,8 @@ ssl_evaluate <- function(model, x_train, y_train, x_test, y_test, protocol = "li
 #' @returns A `selfsup_ssl_show` list: `task`; `inputs`, an array `(n, [pieces,] height, width[,
 #'   channels])`; `pieces`; `targets` (a factor when the task names its pseudo-labels, else as
 #'   Python gives them: e.g. target images, or 0-based partner views for simclr); `outputs`
-#'   likewise, with `model`. `plot()` draws it.
+#'   likewise, with `model`; for jigsaw, `cells` (a matrix, one row per sample): the grid cell
+#'   (1-based, row by row) each tile was cut from, i.e. the permutation. `plot()` draws it.
 #' @family self-supervised
 #' @seealso Python: `selfsup.ssl_show()`, `selfsup.plot_ssl_show()`.
 #' @examplesIf selfsup_available() && requireNamespace("ggplot2", quietly = TRUE)
@@ -223,7 +224,8 @@ ssl_show <- function(x, task = NULL, model = NULL, n = 8, seed = 0, device = "cp
   }
   out <- list(task = shown$task, inputs = drop_array(shown$inputs), pieces = as.integer(shown$pieces),
               targets = relabel(drop_array(shown$targets)), outputs = relabel(drop_array(shown$outputs)),
-              target_names = names_)
+              target_names = names_,
+              cells = if (!is.null(shown$cells)) matrix(as.integer(shown$cells) + 1L, nrow = nrow(shown$cells)))
   structure(out[!vapply(out, is.null, TRUE)], class = "selfsup_ssl_show")
 }
 
@@ -274,7 +276,8 @@ plot.selfsup_ssl_show <- function(x, y, ...) {
   rows <- lapply(seq_len(n), function(i) {
     inp <- if (is.character(x$inputs)) x$inputs[i] else sample_of(x$inputs, i)  # text: the masked string
     pieces <- if (x$pieces > 1) lapply(seq_len(x$pieces), function(k) sample_of(inp, k)) else list(inp)
-    panels <- lapply(pieces, function(p) list(data = p, title = ""))
+    titles <- if (is.null(x$cells)) rep("", length(pieces)) else sprintf("cell %d", x$cells[i, ])  # jigsaw
+    panels <- Map(function(p, title) list(data = p, title = title), pieces, titles)
     text <- character()
     for (key in c("targets", "outputs")) {
       v <- x[[key]]
@@ -290,23 +293,26 @@ plot.selfsup_ssl_show <- function(x, y, ...) {
     panels
   })
   cols <- max(lengths(rows))
-  old <- graphics::par(mfrow = c(n, cols), oma = c(0, 0, 2, 0))
+  # top margin per panel: a line for the panel's title (view, target, cell) and one for the row's labels
+  has_title <- any(vapply(rows, function(r) any(nzchar(vapply(r, `[[`, "", "title"))), TRUE))
+  top <- 0.3 + 1.2 * has_title + 1.3 * any(nzchar(labels))
+  old <- graphics::par(mfrow = c(n, cols), oma = c(0, 0, 2.2, 0), mar = c(0.3, 0.3, top, 0.3))
   on.exit(graphics::par(old))
   for (i in seq_len(n)) {
     for (j in seq_len(cols)) {
-      graphics::par(mar = c(0.2, 0.2, if (any(nzchar(labels))) 1.6 else 1, 0.2))
       if (j > length(rows[[i]])) {
         graphics::plot.new()
         next
       }
       draw_panel(rows[[i]][[j]]$data)
-      graphics::title(rows[[i]][[j]]$title, cex.main = 0.7, line = 0.2)
+      graphics::title(rows[[i]][[j]]$title, cex.main = 0.95, font.main = 1, line = 0.3)
       if (j == 1L && nzchar(labels[i])) {
-        graphics::mtext(gsub("\n", "; ", labels[i]), side = 3, adj = 0, cex = 0.55, line = 0.2, xpd = NA)
+        graphics::mtext(gsub("\n", "; ", labels[i]), side = 3, adj = 0, cex = 0.85, font = 2,
+                        line = 0.3 + 1.2 * has_title, xpd = NA)
       }
     }
   }
-  graphics::mtext(sprintf("pretext task: %s", x$task), outer = TRUE, cex = 0.8)
+  graphics::mtext(sprintf("pretext task: %s", x$task), outer = TRUE, cex = 1.2, font = 2, line = 0.6)
   invisible(NULL)
 }
 
@@ -314,7 +320,7 @@ plot.selfsup_ssl_show <- function(x, y, ...) {
 draw_panel <- function(a) {
   if (is.character(a)) {
     graphics::plot.new()
-    graphics::text(0, 0.5, paste(strwrap(a, 50), collapse = "\n"), adj = 0, cex = 0.6, xpd = NA)
+    graphics::text(0, 0.5, paste(strwrap(a, 50), collapse = "\n"), adj = 0, cex = 0.8, xpd = NA)
     return(invisible())
   }
   if (is.null(dim(a)) || length(dim(a)) == 1L) {

@@ -84,5 +84,13 @@ class Jigsaw(ClassificationPretext):
         tiles = self._grid(x.shape[2], x.shape[3]).cut(x, cells, gen)     # (B, k, C, p, p)
         return tiles.flatten(0, 1), targets
 
+    def display(self, shown: dict) -> dict:
+        """Adds "cells" (n, tiles): the grid cell (row-major, 0-based) each shown tile was cut from,
+        so that a plot can show the permutation itself, not only its number."""
+        out = super().display(shown)
+        g = self.options["grid"]
+        out["cells"] = permutation_set(g * g, self.options["n_permutations"])[out["targets"]]
+        return out
+
     def embed(self, encoder, x):
         return grid_embed(self._grid(x.shape[2], x.shape[3]), encoder, x)

@@ -78,7 +78,11 @@ test_that("learning curves are data frames with a ggplot", {
   q <- rl_q_learning("FrozenLake-v1", episodes = 60, seed = 1)
   expect_s3_class(as.data.frame(q), "data.frame")
   expect_equal(nrow(as.data.frame(q)), 60)
-  expect_s3_class(plot(q), "ggplot")
+  p <- plot(q)
+  expect_s3_class(p, "ggplot")
+  geoms <- vapply(p$layers, function(l) class(l$geom)[1], "")
+  expect_equal(geoms, c("GeomPoint", "GeomLine"))           # the moving average is drawn last: on top
+  expect_equal(nrow(p$layers[[2]]$data), 60 - 1 + 1)        # window 1 for 60 episodes: every episode
   expect_s3_class(plot(rl_value_iteration("FrozenLake-v1")), "ggplot")
   expect_output(print(q), "q_learning")
 })

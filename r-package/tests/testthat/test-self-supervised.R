@@ -92,6 +92,7 @@ test_that("ssl_show gives the batch with named pseudo-labels, and plots", {
   jig <- ssl_show(big_digits()$x, "jigsaw", n = 2, n_permutations = 4)
   expect_equal(dim(jig$inputs), c(2L, 9L, 4L, 4L))
   expect_equal(jig$pieces, 9L)
+  expect_true(all(apply(jig$cells, 1, function(row) setequal(row, 1:9))))    # the permutation, 1-based
   pdf(NULL, width = 4, height = 3)  # small on purpose: the plot must still fit
   on.exit(dev.off())
   expect_null(plot(shown))

@@ -36,6 +36,12 @@ test_that("fit_pseudo_label and fit_fixmatch return classifiers with their histo
   expect_equal(pl$task, "pseudo_label")
   expect_equal(pl$history$round, c(0, 0, 1, 2))
   expect_gt(pl$history$pseudo_labelled[4], 0)
+  expect_setequal(unique(as.data.frame(pl)$metric), c("loss", "accuracy"))   # round, pseudo_labelled: bookkeeping
+  skip_if_not_installed("ggplot2")
+  p <- plot(pl)
+  expect_setequal(unique(ggplot2::ggplot_build(p)$data[[1]]$PANEL), 1:2)     # two panels: loss, accuracy
+  vlines <- Filter(function(l) inherits(l$geom, "GeomVline"), p$layers)
+  expect_equal(vlines[[1]]$data$xintercept, c(2.5, 3.5))                     # rounds 1 and 2 start
   expect_equal(levels(predict(pl, s$xt)), levels(s$y))
   fm <- fit_fixmatch(s$x, y, mu = 2, epochs = 2, batch_size = 32, seed = 1, device = "cpu", verbose = FALSE)
   expect_equal(fm$task, "fixmatch")

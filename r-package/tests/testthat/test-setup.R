@@ -79,3 +79,15 @@ test_that("install_selfsup() does nothing for an environment that is ready, and 
   cat("# changed\n", file = file.path(src, "selfsup", "__init__.py"), append = TRUE)
   expect_false(identical(selfsup:::source_stamp(src), readLines(selfsup:::stamp_file(env))))
 })
+
+test_that("Python subprocesses run without the library folders R puts first on LD_LIBRARY_PATH", {
+  withr::local_envvar(LD_LIBRARY_PATH = paste(R.home("lib"), "/usr/lib/x86_64-linux-gnu", "/opt/mine/lib",
+                                              "/usr/lib/jvm/default-java/lib/server", sep = ":"))
+  inside <- local({
+    selfsup:::local_python_env()
+    Sys.getenv("LD_LIBRARY_PATH")
+  })
+  expect_equal(inside, "/opt/mine/lib")
+  expect_equal(Sys.getenv("LD_LIBRARY_PATH"), paste(R.home("lib"), "/usr/lib/x86_64-linux-gnu", "/opt/mine/lib",
+                                                    "/usr/lib/jvm/default-java/lib/server", sep = ":"))  # restored
+})

@@ -67,4 +67,8 @@ test_that("print, summary, as.data.frame and plot describe the model", {
   p <- plot(m)
   expect_s3_class(p, "ggplot")
   png(tempfile(fileext = ".png")); print(p); dev.off()
+  one <- quick_fit(s$x, s$y, epochs = 1)
+  x_axis <- ggplot2::ggplot_build(plot(one))$layout$panel_params[[1]]$x
+  expect_equal(x_axis$breaks[!is.na(x_axis$breaks)], 1)                        # not 0.95 .. 1.05
+  expect_gte(diff(x_axis$continuous_range), 1)
 })
