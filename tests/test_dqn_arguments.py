@@ -27,3 +27,8 @@ def test_a_misspelt_setting_names_the_valid_ones():
     with pytest.raises(TypeError, match=r"rl_dqn\(\) has no argument `stepz` \(did you mean `steps`\?\); "
                                         r"its arguments are: env, steps, gamma, lr, .*, seed, device, verbose\."):
         ss.rl_dqn("CartPole-v1", stepz=100)
+
+
+def test_each_misspelt_setting_gets_its_suggestion():
+    with pytest.raises(TypeError, match=r"no argument `learning_start`, `gama` \(did you mean `learning_starts`, `gamma`\?\)"):
+        ss.rl_dqn("CartPole-v1", learning_start=10, gama=0.9)

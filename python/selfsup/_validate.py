@@ -210,8 +210,8 @@ def keywords_named(fn):
     def checked(*args, **kwargs):
         unknown = [name for name in kwargs if name not in valid]
         if unknown:
-            close = difflib.get_close_matches(unknown[0], valid, n=1)
-            hint = f" (did you mean `{close[0]}`?)" if close else ""
+            close = [match for name in unknown for match in difflib.get_close_matches(name, valid, n=1)]
+            hint = f" (did you mean {', '.join(f'`{c}`' for c in close)}?)" if close else ""
             raise TypeError(f"{fn.__name__}() has no argument {', '.join(f'`{u}`' for u in unknown)}{hint}; "
                             f"its arguments are: {', '.join(valid)}.")
         return fn(*args, **kwargs)
