@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import functools
 import inspect
+import math
 import numbers
 from typing import Iterable, Sequence
 
@@ -53,11 +54,21 @@ def check_images(x, name: str = "x", ndims: Sequence[int] = (3, 4)) -> np.ndarra
                 f"`{name}` holds integers outside 0..255 (min {lo}, max {hi}); integer images are "
                 "pixel intensities. Pass floats to use other values as they are.")
         return arr.astype(np.uint8, copy=False)
-    arr = arr.astype(np.float32, copy=False)
-    if not np.isfinite(arr).all():
+    return as_float32(arr, name)
+
+
+def as_float32(arr: np.ndarray, name: str) -> np.ndarray:
+    """A float array as float32; it must be finite, before and after (1e300 is finite but not in float32)."""
+    with np.errstate(over="ignore"):
+        small = arr.astype(np.float32, copy=False)
+    if not np.isfinite(small).all():
         bad = int((~np.isfinite(arr)).sum())
-        raise ValueError(f"`{name}` contains {bad} NA/NaN/Inf value(s); remove or impute them first.")
-    return arr
+        if bad:
+            raise ValueError(f"`{name}` contains {bad} NA/NaN/Inf value(s); remove or impute them first.")
+        big = float(np.abs(arr).max())
+        raise ValueError(f"`{name}` holds values too large for float32 (largest magnitude {big:.3g}; float32 "
+                         f"holds up to {float(np.finfo(np.float32).max):.3g}); rescale them first.")
+    return small
 
 
 def check_labels(y, n: int, name: str = "y", n_classes: int | None = None,
@@ -105,12 +116,20 @@ def check_classes(classes, y: np.ndarray, name: str = "classes") -> list[str]:
     return names
 
 
-def check_int(value, name: str, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or value != int(value):
+def check_int(value, name: str, minimum: int = 1, maximum: int | None = None) -> int:
+    if not _whole(value):
         raise TypeError(f"`{name}` must be a whole number; got {value!r}.")
     if value < minimum:
         raise ValueError(f"`{name}` must be at least {minimum}; got {int(value)}.")
+    if maximum is not None and value > maximum:
+        raise ValueError(f"`{name}` must be at most {maximum}; got {int(value)}.")
     return int(value)
+
+
+def _whole(value) -> bool:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return False
+    return isinstance(value, numbers.Integral) or (math.isfinite(value) and value == int(value))
 
 
 def check_number(value, name: str, low: float | None = None, high: float | None = None,
@@ -139,10 +158,14 @@ def check_choice(value, name: str, choices: Iterable[str]) -> str:
     return value
 
 
+# torch's generators take seeds 0 .. 2**64 - 1
+MAX_SEED = 2**64 - 1
+
+
 def check_seed(seed, name: str = "seed") -> int | None:
     if seed is None:
         return None
-    return check_int(seed, name, minimum=0)
+    return check_int(seed, name, minimum=0, maximum=MAX_SEED)
 
 
 def check_indices(idx, n: int, name: str) -> np.ndarray:

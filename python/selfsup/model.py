@@ -167,11 +167,14 @@ def set_weights(model: Model, weights: dict) -> Model:
         if name not in params:
             raise ValueError(f"`weights` has {name!r}, which the model does not have; its weights are: "
                              f"{', '.join(params)}.")
-        arr = np.ascontiguousarray(np.asarray(value, dtype=np.float32))
+        with np.errstate(over="ignore"):
+            arr = np.ascontiguousarray(np.asarray(value, dtype=np.float32))
         if tuple(arr.shape) != tuple(params[name].shape):
             raise ValueError(f"`weights`[{name!r}] has shape {tuple(arr.shape)}; the model needs "
                              f"{tuple(params[name].shape)}.")
         if not np.isfinite(arr).all():
+            if np.isfinite(np.asarray(value, dtype=np.float64)).all():  # 1e300 becomes Inf in float32
+                raise ValueError(f"`weights`[{name!r}] holds values too large for float32 (over 3.4e38).")
             raise ValueError(f"`weights`[{name!r}] contains NA/NaN/Inf.")
         staged[name] = arr
     with torch.no_grad():

@@ -27,6 +27,8 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from .device import autocast, generator, resolve_device, resolve_seed, torch_seeded
+from .loss_guard import LossGuard
+from .memory import explains_out_of_memory
 from .nets import eval_mode
 from .nets.layers import Dropout
 from .settings import FitSettings, split_validation
@@ -92,6 +94,7 @@ class _Run:
     ema: "WeightAverage | None" = None
 
 
+@explains_out_of_memory
 def fit_side_by_side(nets: list[nn.Module], task, xs: list[np.ndarray], ys: list[np.ndarray | None],
                      seeds: list[int | None], settings: FitSettings, histories: list[list[dict]]) -> None:
     """Train independent models in lockstep: every step runs each model on its own batch, then one
@@ -121,6 +124,7 @@ def fit_side_by_side(nets: list[nn.Module], task, xs: list[np.ndarray], ys: list
     last_epoch = first_epoch + settings.epochs - 1
     n_batches = -(-n_train // settings.batch_size)
     step, n_steps = 0, settings.epochs * n_batches
+    guard = LossGuard([run.net for run in runs], settings.lr)
 
     with contextlib.ExitStack() as stack:
         # torch's global generator is seeded for the fit and restored after it (MultiheadAttention's
@@ -137,11 +141,13 @@ def fit_side_by_side(nets: list[nn.Module], task, xs: list[np.ndarray], ys: list
                 run.net.train()
                 run.sums = {}
                 run.perm = torch.randperm(n_train, generator=run.gen, device=device)
+            guard.start_epoch()
             for b in range(n_batches):
                 batch = slice(b * settings.batch_size, (b + 1) * settings.batch_size)
                 _set_lr(opt, settings, step, n_steps)
-                losses = [_step_forward(run, task, batch, mixed) for run in runs]
-                torch.stack(losses).sum().backward()  # each model's gradient is its own loss's
+                losses = torch.stack([_step_forward(run, task, batch, mixed) for run in runs])
+                losses.sum().backward()  # each model's gradient is its own loss's
+                guard.record(losses)
                 opt.step()
                 opt.zero_grad(set_to_none=True)
                 for run in runs:
@@ -149,6 +155,7 @@ def fit_side_by_side(nets: list[nn.Module], task, xs: list[np.ndarray], ys: list
                         run.ema.update(run.net)
                 step += 1
                 bar.update()
+            guard.end_epoch(epoch)  # stops at a NaN/Inf loss, back to the weights from before the epoch
             rows = [_end_epoch(run, task, n_train, device) for run in runs]
             bar.set_postfix_str(_format_row(_mean_row(rows), time.perf_counter() - start))
             bar.close()
@@ -300,6 +307,7 @@ def _scaled(module: nn.Module, xb: torch.Tensor) -> torch.Tensor:
     return module(as_float(xb))
 
 
+@explains_out_of_memory
 def forward_all(module: nn.Module, x: np.ndarray, device: torch.device, batch_size: int = 1024,
                 apply: Callable[[nn.Module, torch.Tensor], torch.Tensor] = _scaled) -> torch.Tensor:
     """`apply(module, batch)` over every sample of `x`, in eval mode, as float32 on the CPU.
