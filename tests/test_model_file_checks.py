@@ -84,7 +84,9 @@ CASES = {
                             "its network spec does not build (ValueError: `x` images are too small"),
     "depth bomb": (edit(lambda t, m: m["spec"].update(encoder={
         "name": "transformer", "input_shape": [8], "vocab_size": 10, "depth": 10**6})),
-        "its network spec does not build (RuntimeError: its network spec describes a much larger network"),
+        "its network spec describes a much larger network than the file holds"),
+    "seed not a number": (edit(lambda t, m: m["spec"].update(seed="7")),
+                          "its `spec.seed` must be null or a whole number 0..2**64-1; got '7'"),
     "bool weights": (edit(lambda t, m: t.update({BIAS: t[BIAS].bool()})),
                      f"weight '{BIAS}' is BOOL, but selfsup models hold float32 (F32) weights only"),
     "int8 weights": (edit(lambda t, m: t.update({BIAS: t[BIAS].to(torch.int8)})), f"weight '{BIAS}' is I8"),

@@ -64,10 +64,12 @@ def test_load_never_mixes_two_saves(tmp_path):
 
 
 def _save_forever(model, path):
-    """In a forked child: save until killed; never returns."""
+    """In a forked child: save until killed; never returns (exit status 7 after SystemExit(7))."""
     try:
         while True:
             ss.save_model(model, path)
+    except SystemExit as done:
+        os._exit(done.code)
     finally:
         os._exit(3)
 
@@ -111,6 +113,22 @@ def test_sigterm_during_save_removes_the_temp_file_and_still_terminates(tmp_path
         _, status = os.waitpid(pid, 0)
         assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGTERM  # as before: terminated
         assert temp_files(tmp_path) == []            # without any further save
+
+
+def test_sigterm_with_a_python_handler_runs_it_and_still_removes_the_temp_file(tmp_path):
+    path = tmp_path / "m.safetensors"
+    model = ss.build_model((28, 28), 10, seed=0)
+    pid = os.fork()
+    if pid == 0:
+        def handler(signum, frame):
+            raise SystemExit(7)
+        signal.signal(signal.SIGTERM, handler)
+        _save_forever(model, path)
+    time.sleep(0.3)
+    os.kill(pid, signal.SIGTERM)
+    _, status = os.waitpid(pid, 0)
+    assert temp_files(tmp_path) == []
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 7   # the program's own handler ran
 
 
 def test_a_failing_save_removes_its_temp_file_and_names_path(tmp_path, monkeypatch):
@@ -243,3 +261,11 @@ def test_saving_into_a_read_only_folder_names_path_not_the_temp_file(shared_fold
     msg = _unprivileged(lambda: ss.save_model(model, path))
     assert f"`path` '{path}' cannot be written: Permission denied (its folder '{shared_folder}')" in msg, msg
     assert ".tmp" not in msg
+
+
+@pytest.mark.parametrize("path", [None, 3, ["a", "b"], ""])
+def test_a_path_that_is_not_a_file_name_is_named(path):
+    with pytest.raises(TypeError, match=r"^`path` must be a file name \(a string\); got "):
+        ss.load_model(path)
+    with pytest.raises(TypeError, match=r"^`path` must be a file name \(a string\); got "):
+        ss.save_model(ss.build_model((8, 8), 10, seed=0), path)

@@ -228,7 +228,7 @@ def save_model(model: Model, path: str | os.PathLike) -> str:
     of the file it replaces; saving to a symlink replaces the link's target. See `model_file`.
     """
     check_model(model)
-    path = Path(path)
+    path = _check_path(path)
     if path.is_dir():
         raise ValueError(f"`path` {str(path)!r} is a folder; give a file name such as model.safetensors.")
     if not path.parent.is_dir():
@@ -248,10 +248,16 @@ def load_model(path: str | os.PathLike) -> Model:
     The file is read once (a save running meanwhile cannot mix two files) and checked whole
     before anything is built: errors say "`path` ... is not a valid selfsup model: <why>".
     """
-    path = Path(path)
+    path = _check_path(path)
     meta, net = decode(read_bytes(path), path)
     model = Model(net, classes=meta["classes"], history=meta["history"], task=meta["task"])
     for name, layer in net.layers():
         if name in meta["frozen"]:
             layer.requires_grad_(False)
     return model
+
+
+def _check_path(path) -> Path:
+    if not isinstance(path, (str, os.PathLike)) or not str(path):
+        raise TypeError(f"`path` must be a file name (a string); got {path!r}.")
+    return Path(path)

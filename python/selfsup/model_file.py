@@ -36,6 +36,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load as load_tensors
 from torch.overrides import TorchFunctionMode
 
+from ._validate import MAX_SEED
 from .nets import ENCODERS, HEADS, Net
 
 FORMAT = "selfsup-model/1"
@@ -298,6 +299,9 @@ def _check_spec(spec) -> None:
     shape = spec["encoder"].get("input_shape")
     if not _list_of(shape, int) or not 1 <= len(shape) <= 3 or min(shape) < 1:
         raise _Why(f"its encoder's `input_shape` must be 1 to 3 positive whole numbers; got {shape!r}")
+    seed = spec.get("seed")
+    if seed is not None and (not _list_of([seed], int) or not 0 <= seed <= MAX_SEED):
+        raise _Why(f"its `spec.seed` must be null or a whole number 0..2**64-1; got {seed!r}")
     pretext = spec.get("pretext")
     if pretext is not None:
         _check_pretext(pretext)
@@ -332,7 +336,7 @@ def _check_pretext(pretext) -> None:
     try:
         TASKS[pretext["name"]](**pretext["options"])
     except (TypeError, ValueError) as err:
-        raise _Why(f"its pretext task's options are not valid ({err})") from None
+        raise _Why(f"its pretext task's options are not valid ({str(err).rstrip('.')})") from None
 
 
 def _tensor_entries(header: dict) -> dict[str, tuple[int, ...]]:
@@ -360,7 +364,7 @@ class _BuildBudget(TorchFunctionMode):
     def __torch_function__(self, func, types, args=(), kwargs=None):
         self.left -= 1
         if self.left < 0:
-            raise RuntimeError("its network spec describes a much larger network than the file holds")
+            raise _Why("its network spec describes a much larger network than the file holds")
         return func(*args, **(kwargs or {}))
 
 
@@ -373,8 +377,10 @@ def _layers(spec_json: str, entries: tuple) -> tuple[str, ...]:
     try:
         with torch.device("meta"), _BuildBudget(limit=50 * (len(entries) + 10)):
             net = Net(json.loads(spec_json))
+    except _Why:
+        raise
     except Exception as err:  # any builder error: the spec is broken, whatever the builder says
-        raise _Why(f"its network spec does not build ({type(err).__name__}: {err})") from None
+        raise _Why(f"its network spec does not build ({type(err).__name__}: {str(err).rstrip('.')})") from None
     wanted = {name: tuple(t.shape) for name, t in net.state_dict().items()}
     missing = [k for k in wanted if k not in entries]
     extra = [k for k in entries if k not in wanted]
