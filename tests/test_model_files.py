@@ -7,7 +7,6 @@ import os
 import random
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -18,35 +17,42 @@ import pytest
 import selfsup as ss
 from selfsup import model_file
 
-# Keeps replacing argv[1] with save_model of two models that differ in weights (seed 1 / 2) and in
-# metadata (the history names the seed). The R test (test-model-files.R) runs the same loop.
-WRITER = """
-import sys, selfsup as ss
-models = []
-for seed in (1, 2):
-    m = ss.build_model((4, 4), 2, encoder="mlp", seed=seed)
-    m.history = [{"epoch": 1, "seed": seed}]
-    models.append(m)
-i = 0
-while True:
-    ss.save_model(models[i % 2], sys.argv[1])
-    i += 1
-"""
-
-
 def temp_files(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir() if p.name.startswith("."))
 
 
+def _save_forever(models, path):
+    """In a forked child: save the models in turn until killed; never returns (exit status 7 after
+    SystemExit(7))."""
+    try:
+        for i in itertools.count():
+            ss.save_model(models[i % len(models)], path)
+    except SystemExit as done:
+        os._exit(done.code)
+    finally:
+        os._exit(3)
+
+
+def _fork_saver(models, path) -> int:
+    pid = os.fork()
+    if pid == 0:
+        _save_forever(models, path)
+    return pid
+
+
 def test_load_never_mixes_two_saves(tmp_path):
-    """1,000 loads while another process keeps replacing the file: each load is exactly one save."""
+    """1,000 loads while another process keeps replacing the file with save_model of two models that
+    differ in weights (seed 1 / 2) and in metadata (the history names the seed): each load is exactly
+    one save. (r-package/tests/testthat/test-model-files.R does the same from R.)"""
     path = tmp_path / "m.safetensors"
-    want = {s: ss.get_weights(ss.build_model((4, 4), 2, encoder="mlp", seed=s)) for s in (1, 2)}
-    writer = subprocess.Popen([sys.executable, "-c", WRITER, str(path)])
+    models = [ss.build_model((4, 4), 2, encoder="mlp", seed=seed) for seed in (1, 2)]
+    for seed, model in zip((1, 2), models):
+        model.history = [{"epoch": 1, "seed": seed}]
+    want = {seed: ss.get_weights(model) for seed, model in zip((1, 2), models)}
+    writer = _fork_saver(models, path)
     try:
         while not path.exists():
-            assert writer.poll() is None, "the writer died"
-            time.sleep(0.02)
+            time.sleep(0.01)
         seeds, mixed = [], 0
         for _ in range(1000):
             model = ss.load_model(path)
@@ -55,30 +61,12 @@ def test_load_never_mixes_two_saves(tmp_path):
             mixed += not all(np.array_equal(got[k], want[seed][k]) for k in got)
             seeds.append(seed)
     finally:
-        writer.kill()
-        writer.wait()
+        os.kill(writer, signal.SIGKILL)
+        os.waitpid(writer, 0)
     switches = sum(a != b for a, b in itertools.pairwise(seeds))
     print(f"race: {len(seeds)} loads, {mixed} mixed, {switches} changes of file seen")
     assert switches >= 20, "the writer hardly replaced the file: the race was not exercised"
     assert mixed == 0
-
-
-def _save_forever(model, path):
-    """In a forked child: save until killed; never returns (exit status 7 after SystemExit(7))."""
-    try:
-        while True:
-            ss.save_model(model, path)
-    except SystemExit as done:
-        os._exit(done.code)
-    finally:
-        os._exit(3)
-
-
-def _fork_saver(model, path) -> int:
-    pid = os.fork()
-    if pid == 0:
-        _save_forever(model, path)
-    return pid
 
 
 def test_kill_9_during_saves_leaves_no_temp_file_after_the_next_save(tmp_path):
@@ -89,7 +77,7 @@ def test_kill_9_during_saves_leaves_no_temp_file_after_the_next_save(tmp_path):
     rng = random.Random(0)
     killed_mid_write = 0
     for _ in range(20):
-        pid = _fork_saver(model, path)
+        pid = _fork_saver([model], path)
         time.sleep(rng.uniform(0.01, 0.1))
         os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
@@ -107,7 +95,7 @@ def test_sigterm_during_save_removes_the_temp_file_and_still_terminates(tmp_path
     model = ss.build_model((28, 28), 10, seed=0)
     rng = random.Random(1)
     for _ in range(6):
-        pid = _fork_saver(model, path)
+        pid = _fork_saver([model], path)
         time.sleep(rng.uniform(0.02, 0.1))
         os.kill(pid, signal.SIGTERM)
         _, status = os.waitpid(pid, 0)
@@ -123,7 +111,7 @@ def test_sigterm_with_a_python_handler_runs_it_and_still_removes_the_temp_file(t
         def handler(signum, frame):
             raise SystemExit(7)
         signal.signal(signal.SIGTERM, handler)
-        _save_forever(model, path)
+        _save_forever([model], path)
     time.sleep(0.3)
     os.kill(pid, signal.SIGTERM)
     _, status = os.waitpid(pid, 0)
