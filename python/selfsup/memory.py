@@ -90,7 +90,8 @@ def _message(err: BaseException, need: int, arguments: dict) -> str:
         n, size = len(xs[0]), sum(np.asarray(x).nbytes for x in xs)
         fit = int(n * free * 0.8 / max(size, 1))
         return (f"{where} while moving the data there: `x` ({n:,} samples, {_gb(size)}{_times(xs)}) needs more "
-                f"than the {_gb(free)} free. Use fewer samples (about {fit:,} should fit){other}.")
+                f"than the {_gb(free)} free. Use fewer samples (about {fit:,} should fit){other}, or let them "
+                f"stream through in chunks (ssl_pretrain's `device_budget`, e.g. {int(free * 0.5):,} bytes).")
     if need == 0:
         return (f"{where} while running a batch of `batch_size` = {batch_size} ({_gb(free)} free). Lower "
                 f"`batch_size`; half, {max(batch_size // 2, 1)}, may fit{other}.")

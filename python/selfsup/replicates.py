@@ -6,6 +6,10 @@ each i, and gives identical models; side by side (`train.fit_side_by_side`) ever
 models with one backward pass and one Adam update, which saves per-step work (the seminar's 20
 models at batch 1 on 2 CPU cores: 0.96-1.16x the speed of one after another, median 1.10x, in
 four runs of `make bench`, case replicates_b1).
+
+Under torchrun the replicates are spread over the ranks (`distributed.owners`: contiguous blocks);
+each rank trains its share as above and the models come back to every rank, bit for bit the ones
+one process trains.
 """
 from __future__ import annotations
 
@@ -16,6 +20,8 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from . import _validate as v
+from . import distributed
+from .device import resolve_seed
 from .model import Model, check_inputs_for, check_model
 from .settings import check_validation_split, fit_settings
 from .train import Classification, fit, fit_side_by_side
@@ -41,6 +47,8 @@ def fit_replicates(models: Sequence[Model], x, y, subsets: Sequence, *, seeds: S
         True: train all models at once; False: one after another. Both give identical models. None
         (default): side by side when the subsets have equal size (it needs that).
     device, verbose : as for `fit_supervised`.
+        Under torchrun each rank trains a share of the replicates (on its own GPU), and every
+        rank returns all of them.
 
     Returns
     -------
@@ -57,19 +65,34 @@ def fit_replicates(models: Sequence[Model], x, y, subsets: Sequence, *, seeds: S
     seeds = _check_seeds(seeds, len(models))
     y = v.check_labels(y, len(x), "y", n_classes=min(len(m.classes) for m in models))
 
-    task = Classification()
-    if _side_by_side(side_by_side, subsets):
-        fit_side_by_side([m.net for m in models], task, [x[s] for s in subsets], [y[s] for s in subsets],
-                         seeds, settings, [m.history for m in models])
-    else:  # one progress line per model, not one per model and epoch
-        bar = tqdm(total=len(models), desc="Replicates", unit="model", disable=not settings.verbose,
-                   dynamic_ncols=True)
-        for model, s, seed in zip(models, subsets, seeds):
-            fit(model.net, task, x[s], y[s], replace(settings, seed=seed, verbose=False), model.history)
-            bar.set_postfix_str(" ".join(f"{k}={value:.4f}" for k, value in model.history[-1].items() if k != "epoch"))
-            bar.update()
-        bar.close()
+    together = _side_by_side(side_by_side, subsets)
+    world = distributed.world()
+    if world.parallel:  # every rank must use the same seeds, then trains its own share
+        seeds = distributed.agree([resolve_seed(seed) for seed in seeds], world)
+    owner = distributed.owners(len(models), world)
+    mine = [i for i in range(len(models)) if owner[i] == world.rank]
+    _train([models[i] for i in mine], x, y, [subsets[i] for i in mine], [seeds[i] for i in mine], settings,
+           together, verbose=settings.verbose and world.main)
+    distributed.share_models([m.net for m in models], [m.history for m in models], owner, world)
     return list(models)
+
+
+def _train(models, x, y, subsets, seeds, settings, together: bool, verbose: bool) -> None:
+    """Train `models` in this process alone: side by side (`together`) or one after another."""
+    task, alone = Classification(), distributed.SINGLE
+    if not models:
+        return
+    if together:
+        fit_side_by_side([m.net for m in models], task, [x[s] for s in subsets], [y[s] for s in subsets],
+                         seeds, replace(settings, verbose=verbose), [m.history for m in models], alone)
+        return
+    # one progress line per model, not one per model and epoch
+    bar = tqdm(total=len(models), desc="Replicates", unit="model", disable=not verbose, dynamic_ncols=True)
+    for model, s, seed in zip(models, subsets, seeds):
+        fit(model.net, task, x[s], y[s], replace(settings, seed=seed, verbose=False), model.history, alone)
+        bar.set_postfix_str(" ".join(f"{k}={value:.4f}" for k, value in model.history[-1].items() if k != "epoch"))
+        bar.update()
+    bar.close()
 
 
 def _side_by_side(side_by_side, subsets: list[np.ndarray]) -> bool:

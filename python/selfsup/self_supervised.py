@@ -50,7 +50,8 @@ def _task_of(model: Model) -> Pretext | None:
 # --------------------------------------------------------------------------------- pretrain
 def ssl_pretrain(x, task: str = "rotation", *, encoder: str = "cnn", epochs: int = 10, batch_size: int = 64,
                  validation_split: float = 0.0, lr: float = 1e-3, seed: int | None = None,
-                 device: str = "auto", verbose: bool = True, **task_options) -> Model:
+                 device: str = "auto", verbose: bool = True, device_budget: int | None = None,
+                 **task_options) -> Model:
     """Pretrain an encoder on unlabelled data with a pretext task.
 
     Parameters
@@ -71,6 +72,11 @@ def ssl_pretrain(x, task: str = "rotation", *, encoder: str = "cnn", epochs: int
         Drawn when None, and kept as `model.seed`.
     device : {"auto", "cpu", "cuda"}, default="auto"
     verbose : bool, default=True
+    device_budget : int, optional
+        Bytes of `x` kept on the device at once. When `x` is larger (e.g. a memory-mapped
+        ``np.load(path, mmap_mode="r")`` bigger than the GPU), it streams through the device in
+        chunks of that size: the same batches, so the same model as when it all fits. Default: all
+        of `x` on the device.
     **task_options
         Options of the task, e.g. ``all_rotations=True`` for rotation, ``n_permutations=`` for
         jigsaw, ``temperature=`` for simclr; an unknown one is an error listing the valid ones.
@@ -90,6 +96,7 @@ def ssl_pretrain(x, task: str = "rotation", *, encoder: str = "cnn", epochs: int
     'rotation'
     """
     settings = fit_settings(epochs, batch_size, validation_split, lr, seed, device, verbose)
+    settings.device_budget = None if device_budget is None else v.check_int(device_budget, "device_budget")
     pretext = _make_task(task, task_options)
     encoder = pretext.check_encoder(encoder)
     x = pretext.check(x)

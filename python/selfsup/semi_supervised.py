@@ -230,6 +230,14 @@ class FixMatch:
                             strong_augment(xu, gen, self.flip)])
         return inputs, y
 
+    def local_rows(self, n_rows: int, samples, m: int):
+        """Data-parallel: the input rows of labelled samples `samples` of m: their own, then the
+        mu unlabelled images drawn for each (draw j belongs to labelled sample j // mu), weak then strong."""
+        if n_rows == m:          # validation: labelled images only
+            return samples
+        unl = (samples[:, None] * self.mu + torch.arange(self.mu, device=samples.device)).flatten()
+        return torch.cat([samples, m + unl, m + self.mu * m + unl])
+
     def _split(self, outputs, targets):
         b = len(targets)
         weak, strong = outputs[b:].float().chunk(2)

@@ -8,6 +8,7 @@ import math
 from dataclasses import dataclass
 
 from . import _validate as v
+from . import distributed
 from .device import resolve_device, resolve_seed
 
 
@@ -26,6 +27,7 @@ class FitSettings:
     weight_decay: float = 0.0   # L2 penalty on kernels (weights of 2+ dims), not on biases or norms
     schedule: str = "constant"  # "cosine": lr * (1 + cos(pi * step / steps)) / 2 over the fit's steps
     ema: float = 0.0            # decay of a moving average of the weights (0: none); see train.WeightAverage
+    device_budget: int | None = None    # bytes of data kept on the device at once; more streams in chunks
 
 
 OPTIMIZERS = ("adam", "sgd")
@@ -44,10 +46,16 @@ def fit_settings(epochs, batch_size, validation_split, lr, seed, device, verbose
         batch_size=v.check_int(batch_size, "batch_size"),
         validation_split=v.check_fraction(validation_split, "validation_split"),
         lr=v.check_number(lr, "lr", 0.0, None, low_inclusive=False),
-        seed=resolve_seed(seed),
+        seed=_shared_seed(seed),
         device=device,
         verbose=bool(verbose),
     )
+
+
+def _shared_seed(seed) -> int:
+    """`seed` checked, or drawn now; under torchrun rank 0's draw, so that all ranks build the same model."""
+    drawn = resolve_seed(seed)
+    return drawn if seed is not None else distributed.agree([drawn], distributed.world())[0]
 
 
 def split_validation(n: int, validation_split: float) -> int:

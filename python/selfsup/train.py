@@ -9,7 +9,9 @@ What varies between learners lives in a small *task* object:
 
 The data set lives on the device for the whole fit (uint8 images stay uint8: 4x less memory);
 batches are gathered by index from a device-side permutation, so no epoch decodes anything on
-the CPU.
+the CPU. Data larger than `FitSettings.device_budget` stream through the device in chunks
+instead, giving the same batches (`feed.py`). Under torchrun the same loop trains data-parallel
+with DDP: each rank runs the network on its share of every global batch (`distributed.py`).
 """
 from __future__ import annotations
 
@@ -26,7 +28,10 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
+from . import distributed
 from .device import autocast, generator, resolve_device, resolve_seed, torch_seeded
+from .distributed import World
+from .feed import Feed, to_device
 from .loss_guard import LossGuard
 from .memory import explains_out_of_memory
 from .nets import eval_mode
@@ -35,16 +40,6 @@ from .settings import FitSettings, split_validation
 
 
 # ------------------------------------------------------------------------------ data on device
-def to_device(x: np.ndarray, device: torch.device) -> torch.Tensor:
-    """(n, h, w[, c]) channel-last numpy -> (n, c, h, w) tensor on `device`; (n, f) stays."""
-    t = torch.from_numpy(x).to(device)
-    if t.ndim == 3:
-        return t.unsqueeze(1)
-    if t.ndim == 4:
-        return t.permute(0, 3, 1, 2).contiguous()
-    return t
-
-
 def as_float(x: torch.Tensor) -> torch.Tensor:
     """uint8 pixels -> floats in [0, 1]; float inputs are used as given."""
     return x.float().div_(255) if x.dtype == torch.uint8 else x
@@ -71,32 +66,32 @@ class Classification(ClassificationLoss):
 
 # ------------------------------------------------------------------------------------ the loop
 def fit(net: nn.Module, task, x: np.ndarray, y: np.ndarray | None, settings: FitSettings,
-        history: list[dict]) -> list[dict]:
+        history: list[dict], world: World | None = None) -> list[dict]:
     """Train `net` in place on (x, y) for `settings.epochs`; appends one row per epoch to `history`.
 
-    Inputs already validated. Returns `history`.
+    Inputs already validated. `world`: None finds it (data-parallel under torchrun). Returns `history`.
     """
-    fit_side_by_side([net], task, [x], [y], [settings.seed], settings, [history])
+    fit_side_by_side([net], task, [x], [y], [settings.seed], settings, [history], world)
     return history
 
 
 @dataclass
 class _Run:
-    """One model in training: its network, its data on the device and its random stream."""
+    """One model in training: its network, its data (on the device, or streamed) and its random stream."""
     net: nn.Module
-    x: torch.Tensor
-    y: torch.Tensor | None
+    data: Feed
     seed: int
     gen: torch.Generator          # batch order, pseudo-labels and dropout masks, in that order
     history: list[dict]
+    forward: nn.Module            # `net`, or its DDP wrapper (data-parallel)
     sums: dict = field(default_factory=dict)
-    perm: torch.Tensor | None = None
     ema: "WeightAverage | None" = None
 
 
 @explains_out_of_memory
 def fit_side_by_side(nets: list[nn.Module], task, xs: list[np.ndarray], ys: list[np.ndarray | None],
-                     seeds: list[int | None], settings: FitSettings, histories: list[list[dict]]) -> None:
+                     seeds: list[int | None], settings: FitSettings, histories: list[list[dict]],
+                     world: World | None = None) -> None:
     """Train independent models in lockstep: every step runs each model on its own batch, then one
     backward pass and one Adam step update them all.
 
@@ -107,22 +102,27 @@ def fit_side_by_side(nets: list[nn.Module], task, xs: list[np.ndarray], ys: list
     nothing draws from torch's global generator (seeded with the first seed for the fit, and restored
     afterwards). All models need
     the same number of samples. Inputs already validated.
+
+    Data-parallel (`world.parallel`, under torchrun): each rank makes every global batch and runs
+    its models, wrapped in DDP, on its share of it; see `distributed.py` for what that keeps equal.
     """
     if len({len(x) for x in xs}) != 1:
         raise ValueError("models trained side by side need the same number of samples each.")
+    world = distributed.world() if world is None else world
     device = resolve_device(settings.device)
-    seeds = [resolve_seed(seed) for seed in seeds]
-    runs = [_Run(net.to(device), to_device(x, device), None if y is None else torch.from_numpy(y).to(device),
-                 seed, generator(seed, device), history)
-            for net, x, y, seed, history in zip(nets, xs, ys, seeds, histories, strict=True)]
     n_train = split_validation(len(xs[0]), settings.validation_split)
+    plan = distributed.plan(n_train, settings.batch_size, world)       # checked before any data moves
+    seeds = distributed.agree([resolve_seed(seed) for seed in seeds], world)
+    runs = [_Run(net.to(device), Feed(x, y, device, settings.device_budget), seed, generator(seed, device), history,
+                 distributed.wrap(net, device, world))
+            for net, x, y, seed, history in zip(nets, xs, ys, seeds, histories, strict=True)]
     opt = make_optimizer([p for run in runs for p in _trainable(run.net)], settings)
     for run in runs:
         run.ema = WeightAverage(run.net, settings.ema) if settings.ema > 0 else None
     mixed = autocast(device)
     first_epoch = len(runs[0].history) + 1
     last_epoch = first_epoch + settings.epochs - 1
-    n_batches = -(-n_train // settings.batch_size)
+    n_batches = plan.steps
     step, n_steps = 0, settings.epochs * n_batches
     guard = LossGuard([run.net for run in runs], settings.lr)
 
@@ -134,21 +134,24 @@ def fit_side_by_side(nets: list[nn.Module], task, xs: list[np.ndarray], ys: list
             stack.enter_context(_dropout_stream(run.net, run.gen))
         for epoch in range(first_epoch, last_epoch + 1):
             start = time.perf_counter()
-            bar = tqdm(total=n_batches, desc=f"Epoch {epoch}/{last_epoch}" + _models(runs), unit="batch",
-                       disable=not settings.verbose, leave=True, dynamic_ncols=True,
-                       mininterval=1.0)  # a log file gets one line a second, not one per batch
+            bar = tqdm(total=n_batches, desc=f"Epoch {epoch}/{last_epoch}" + _models(runs) + _ranks(world),
+                       unit="batch", disable=not (settings.verbose and world.main), leave=True,
+                       dynamic_ncols=True, mininterval=1.0)  # a log file gets one line a second, not one per batch
+            batches = []
             for run in runs:
                 run.net.train()
                 run.sums = {}
-                run.perm = torch.randperm(n_train, generator=run.gen, device=device)
+                perm = torch.randperm(n_train, generator=run.gen, device=device)
+                batches.append(run.data.batches(perm, plan.offsets))
             guard.start_epoch()
-            for b in range(n_batches):
-                batch = slice(b * settings.batch_size, (b + 1) * settings.batch_size)
+            for b, xys in enumerate(zip(*batches)):
                 _set_lr(opt, settings, step, n_steps)
-                losses = torch.stack([_step_forward(run, task, batch, mixed) for run in runs])
-                losses.sum().backward()  # each model's gradient is its own loss's
-                guard.record(losses)
-                opt.step()
+                with distributed.lost_contact(world, f"training (epoch {epoch}, step {b + 1} of {n_batches})"):
+                    losses = torch.stack([_step_forward(run, task, xb, yb, plan.shares[b], plan.weights[b], mixed,
+                                                        world) for run, (xb, yb) in zip(runs, xys)])
+                    losses.sum().backward()  # each model's gradient is its own loss's
+                    guard.record(losses)
+                    opt.step()
                 opt.zero_grad(set_to_none=True)
                 for run in runs:
                     if run.ema is not None:
@@ -156,7 +159,7 @@ def fit_side_by_side(nets: list[nn.Module], task, xs: list[np.ndarray], ys: list
                 step += 1
                 bar.update()
             guard.end_epoch(epoch)  # stops at a NaN/Inf loss, back to the weights from before the epoch
-            rows = [_end_epoch(run, task, n_train, device) for run in runs]
+            rows = [_end_epoch(run, task, n_train, device, world) for run in runs]
             bar.set_postfix_str(_format_row(_mean_row(rows), time.perf_counter() - start))
             bar.close()
     for run in runs:
@@ -236,28 +239,34 @@ def _dropout_stream(net: nn.Module, gen: torch.Generator):
             layer.generator = None
 
 
-def _step_forward(run: _Run, task, batch: slice, mixed) -> torch.Tensor:
-    """Loss of one model on its next batch; running sums stay on the device (no sync per batch)."""
-    idx = run.perm[batch]
-    y = None if run.y is None else run.y[idx]
-    if getattr(task, "uses_teacher", False):  # e.g. FixMatch's pseudo-labels from the averaged weights
-        inputs, targets = task.batch(run.x[idx], y, run.gen, teacher=run.ema.net if run.ema else run.net)
-    else:
-        inputs, targets = task.batch(run.x[idx], y, run.gen)
-    with mixed:
-        outputs = run.net(inputs)
-    loss = task.loss(outputs, targets)
-    _accumulate(run.sums, loss.detach(), task.metrics(outputs.detach(), targets), len(idx))
-    return loss
+def _step_forward(run: _Run, task, xb, yb, share, weight: float, mixed, world: World) -> torch.Tensor:
+    """Loss of one model on its next batch (xb, yb); running sums stay on the device (no sync per batch).
+
+    Data-parallel, (xb, yb) is the global batch: this rank runs the network on its samples `share`
+    of it and scales the loss by `weight` (`distributed.share`); one process: share None, weight 1.
+    """
+    with distributed.step(world, share, len(xb), weight):
+        if getattr(task, "uses_teacher", False):  # e.g. FixMatch's pseudo-labels from the averaged weights
+            made = task.batch(xb, yb, run.gen, teacher=run.ema.net if run.ema else run.net)
+        else:
+            made = task.batch(xb, yb, run.gen)
+        inputs, targets = distributed.select(task, *made)
+        with mixed:
+            outputs = run.forward(inputs)
+        loss = task.loss(outputs, targets)
+        n = len(xb) if share is None else len(share) * (weight > 0)
+        _accumulate(run.sums, loss.detach(), task.metrics(outputs.detach(), targets), n)
+    return loss if weight == 1 else loss * weight
 
 
-def _end_epoch(run: _Run, task, n_train: int, device: torch.device) -> dict:
+def _end_epoch(run: _Run, task, n_train: int, device: torch.device, world: World) -> dict:
     """The epoch's history row: training means, then validation on the held-out last samples."""
-    row = {"epoch": len(run.history) + 1, **{k: float(v) / n_train for k, v in run.sums.items()}}
-    if n_train < len(run.x):
-        y_val = None if run.y is None else run.y[n_train:]
+    sums = distributed.sum_over_ranks(run.sums, world)
+    row = {"epoch": len(run.history) + 1, **{k: float(v) / n_train for k, v in sums.items()}}
+    if n_train < len(run.data):
+        x_val, y_val = run.data.part(n_train)
         net = run.ema.net if run.ema is not None else run.net   # the weights the fit will end with
-        val = evaluate_task(net, task, run.x[n_train:], y_val, seed=run.seed, device=device)
+        val = evaluate_task(net, task, x_val, y_val, seed=run.seed, device=device, world=world)
         row.update({f"val_{k}": v for k, v in val.items()})
     run.history.append(row)
     return row
@@ -265,6 +274,10 @@ def _end_epoch(run: _Run, task, n_train: int, device: torch.device) -> dict:
 
 def _models(runs: list) -> str:
     return f" ({len(runs)} models side by side)" if len(runs) > 1 else ""
+
+
+def _ranks(world: World) -> str:
+    return f" [{world.size} ranks]" if world.parallel else ""
 
 
 def _mean_row(rows: list[dict]) -> dict:
@@ -283,11 +296,12 @@ def _format_row(row: dict, seconds: float) -> str:
 
 # ------------------------------------------------------------------------------ inference
 def evaluate_task(net: nn.Module, task, x, y, seed: int, device: torch.device,
-                  batch_size: int = 1024) -> dict[str, float]:
+                  batch_size: int = 1024, world: World = distributed.SINGLE) -> dict[str, float]:
     """Mean loss and metrics of `task` over (x, y), in eval mode; restores train mode after.
 
-    `x`, `y` are device tensors (from `to_device`) or validated numpy arrays. `seed` fixes the
-    random pseudo-labels of pretext tasks so repeated evaluations compare.
+    `x`, `y` are device tensors (from `to_device`), a `feed.HostView`, or validated numpy arrays.
+    `seed` fixes the random pseudo-labels of pretext tasks so repeated evaluations compare.
+    Data-parallel (`world`): each rank runs the network on its share of every batch, as in training.
     """
     x = to_device(x, device) if isinstance(x, np.ndarray) else x
     y = torch.from_numpy(y).to(device) if isinstance(y, np.ndarray) else y
@@ -296,10 +310,15 @@ def evaluate_task(net: nn.Module, task, x, y, seed: int, device: torch.device,
     with eval_mode(net):
         for start in range(0, len(x), batch_size):
             xb = x[start:start + batch_size]
-            inputs, targets = task.batch(xb, None if y is None else y[start:start + batch_size], gen)
-            with autocast(device):
-                outputs = net(inputs)
-            _accumulate(sums, task.loss(outputs, targets), task.metrics(outputs, targets), len(xb))
+            yb = None if y is None else y[start:start + batch_size]
+            share, weight = distributed.share(len(xb), world)
+            with distributed.step(world, share, len(xb), weight):
+                inputs, targets = distributed.select(task, *task.batch(xb, yb, gen))
+                with autocast(device):
+                    outputs = net(inputs)
+                n = len(xb) if share is None else len(share) * (weight > 0)
+                _accumulate(sums, task.loss(outputs, targets), task.metrics(outputs, targets), n)
+    sums = distributed.sum_over_ranks(sums, world)
     return {k: float(v) / len(x) for k, v in sums.items()}
 
 

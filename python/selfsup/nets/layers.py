@@ -9,6 +9,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .. import distributed
+
 
 class Conv2dReLU(nn.Conv2d):
     """keras' Conv2D(padding="same", activation="relu") as one layer, so weights stay `conv1.weight`.
@@ -40,6 +42,8 @@ class Dropout(nn.Dropout):
     side by side (`train.fit_side_by_side`). Unset (None), torch's global generator is used.
 
     The mask is made as F.dropout makes it on the CPU: bernoulli(1 - p), scaled by 1 / (1 - p).
+    Data-parallel, each rank takes its rows of the mask of the whole global batch
+    (`distributed.dropout_mask`), so a sample's mask does not depend on the number of ranks.
     """
 
     generator: torch.Generator | None = None
@@ -48,7 +52,10 @@ class Dropout(nn.Dropout):
         if not self.training or self.p == 0:
             return x
         keep = 1.0 - self.p
-        return x * torch.empty_like(x).bernoulli_(keep, generator=self.generator).div_(keep)
+        mask = distributed.dropout_mask(x, keep, self.generator)
+        if mask is None:
+            mask = torch.empty_like(x).bernoulli_(keep, generator=self.generator)
+        return x * mask.div_(keep)
 
 
 class AddChannel(nn.Module):

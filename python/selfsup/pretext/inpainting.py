@@ -16,6 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .. import distributed
 from ..device import torch_seeded
 from ..train import as_float
 from ._reconstruct import ImageReconstruction, fill_value, masked_mse
@@ -89,6 +90,7 @@ class Inpainting(ImageReconstruction):
                       + F.binary_cross_entropy_with_logits(self._disc(painted.detach()), zeros))
             self._disc_opt.zero_grad(set_to_none=True)
             d_loss.backward()
+            distributed.average_gradients(self._disc.parameters())   # data-parallel: one discriminator
             self._disc_opt.step()
         adversarial = F.binary_cross_entropy_with_logits(self._disc(painted), ones)  # fool it
         return (1 - w) * l2 + w * adversarial

@@ -5,12 +5,15 @@ brightness and contrast jitter); the views go through the encoder and a small pr
 and the NT-Xent loss asks each view to pick its partner out of the 2B - 1 other views of the
 batch by cosine similarity. Views are stacked sample-major: rows 2b and 2b + 1 are the two views
 of image b, so the partner of row i is row i XOR 1. The projection head is `nets.heads.projection_head`.
+Trained data-parallel, each rank compares its views with every rank's (`distributed.gather_rows`):
+the loss is the one of the whole global batch, as in the paper (which gathers across TPU cores).
 """
 from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
 
+from .. import distributed
 from ..train import as_float
 from .base import Pretext, image_data, register
 from .options import Option
@@ -69,15 +72,22 @@ class SimCLR(Pretext):
         return views.flatten(0, 1), partner                # (2B, C, H, W), (2B,)
 
     def _similarity(self, outputs):
+        """(views, every view of the batch) cosine similarity / temperature, and each view's partner's
+        column. Data-parallel, the columns are all ranks' views, this rank's from `offset` on."""
         z = F.normalize(outputs.float(), dim=1)
-        sim = z @ z.T / self.options["temperature"]
-        return sim.fill_diagonal_(float("-inf"))          # a view is not its own partner
+        z_all, offset = distributed.gather_rows(z)
+        rows = torch.arange(len(z), device=z.device)
+        sim = z @ z_all.T / self.options["temperature"]
+        sim[rows, rows + offset] = float("-inf")          # a view is not its own partner
+        return sim, (rows ^ 1) + offset                   # offset is even: two views per image
 
     def loss(self, outputs, targets):
-        return F.cross_entropy(self._similarity(outputs), targets)
+        sim, partner = self._similarity(outputs)
+        return F.cross_entropy(sim, partner)
 
     def metrics(self, outputs, targets):
-        return {"accuracy": (self._similarity(outputs).argmax(1) == targets).float().mean()}
+        sim, partner = self._similarity(outputs)
+        return {"accuracy": (sim.argmax(1) == partner).float().mean()}
 
     def decode(self, outputs, targets):
-        return self._similarity(outputs).argmax(1)        # the partner each view picks
+        return self._similarity(outputs)[0].argmax(1)     # the partner each view picks
