@@ -6,7 +6,7 @@ import pytest
 import torch
 
 import selfsup as ss
-from selfsup import memory, train
+from selfsup import feed, memory, train
 from selfsup.loss_guard import TrainingDiverged
 
 from conftest import DEVICE
@@ -90,7 +90,7 @@ def test_data_too_big_for_the_device_names_x_and_how_many_samples_fit(small, mon
     def to_device(x, device):
         raise torch.OutOfMemoryError(CUDA_OOM)
 
-    monkeypatch.setattr(train, "to_device", to_device)
+    monkeypatch.setattr(feed, "to_device", to_device)      # the training loop's data move
     monkeypatch.setattr(memory, "free_bytes", lambda device: 6400)   # 80% of it holds 80 of the 64-byte samples
     with pytest.raises(MemoryError, match=r"while moving the data there: `x` \(200 samples, 0\.0128 MB\) needs more "
                                           r"than the 0\.0064 MB free\. Use fewer samples \(about 80 should fit\)"):

@@ -222,8 +222,9 @@ def _unprivileged(fn) -> str:
 
 @pytest.fixture
 def shared_folder():
-    """A folder others can enter but not write (pytest's tmp_path is root's alone)."""
-    folder = Path(tempfile.mkdtemp(prefix="selfsup-perm-"))
+    """A folder others can enter but not write (pytest's tmp_path is root's alone). In /tmp itself:
+    once R is embedded (rpy2), tempfile's folder is R's session folder, which only root can enter."""
+    folder = Path(tempfile.mkdtemp(prefix="selfsup-perm-", dir="/tmp"))
     try:
         yield folder
     finally:
