@@ -65,7 +65,7 @@ def test_freeze_by_index_and_bad_layers():
     assert [r["trainable"] for r in model.layers() if r["params"]] == [True, True, False, False]
     with pytest.raises(ValueError, match="`to_layer` 'conv7' is not a layer"):
         ss.freeze_weights(model, to_layer="conv7")
-    with pytest.raises(ValueError, match="`from_layer` is 10 but the model has 10 layers"):
+    with pytest.raises(ValueError, match=r"`from_layer` must be a position 0..9 of the 10 layers; got 10"):
         ss.freeze_weights(model, from_layer=10)
     with pytest.raises(ValueError, match="comes after"):
         ss.freeze_weights(model, from_layer="output", to_layer="conv1")

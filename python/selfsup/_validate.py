@@ -7,6 +7,8 @@ right in both languages.
 """
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import difflib
 import functools
 import inspect
@@ -15,6 +17,41 @@ import numbers
 from typing import Iterable, Sequence
 
 import numpy as np
+
+
+# Positions in messages: 0-based for Python callers; calls made from R (selfsup._r) count from 1.
+_one_based = contextvars.ContextVar("selfsup_one_based", default=False)
+
+
+@contextlib.contextmanager
+def one_based():
+    """Messages raised inside this block count positions from 1 and name elements `x[[1]]` (R)."""
+    token = _one_based.set(True)
+    try:
+        yield
+    finally:
+        _one_based.reset(token)
+
+
+def shown(i: int) -> int:
+    """A 0-based position as the caller counts it: `i` in Python, `i + 1` in R."""
+    return int(i) + 1 if _one_based.get() else int(i)
+
+
+def element(name: str, i: int) -> str:
+    """Element `i` (0-based) of argument `name` as the caller writes it: `models[0]`, or `models[[1]]` in R."""
+    return f"{name}[[{int(i) + 1}]]" if _one_based.get() else f"{name}[{int(i)}]"
+
+
+def check_position(value, name: str, n: int, what: str) -> int:
+    """A whole-number position 0..n-1 into `n` things (1..n in messages to R); `what` names them."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or value != int(value):
+        raise TypeError(f"`{name}` must be a whole number or a name; got {value!r}.")
+    value = int(value)
+    if not 0 <= value < n:
+        raise ValueError(f"`{name}` must be a position {shown(0)}..{shown(n - 1)} of the {n} {what}; "
+                         f"got {shown(value)}.")
+    return value
 
 
 def shape_text(x) -> str:
@@ -176,8 +213,8 @@ def check_indices(idx, n: int, name: str) -> np.ndarray:
     if arr.dtype.kind not in "iuf" or (arr.dtype.kind == "f" and not np.all(arr == np.round(arr))):
         raise TypeError(f"`{name}` must hold whole numbers (sample positions); got {arr.dtype} values.")
     if arr.min() < 0 or arr.max() >= n:
-        raise ValueError(f"`{name}` must hold positions 0..{n - 1} of the {n} samples; got {int(arr.min())}.."
-                         f"{int(arr.max())}.")
+        raise ValueError(f"`{name}` must hold positions {shown(0)}..{shown(n - 1)} of the {n} samples; got "
+                         f"{shown(arr.min())}..{shown(arr.max())}.")
     return arr.astype(np.int64)
 
 

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from safetensors.torch import save as save_tensors
 
-from ._validate import check_choice, check_images, check_int
+from ._validate import check_choice, check_images, check_int, check_position
 from .device import resolve_seed
 from .model_file import FORMAT, decode, read_bytes, write_atomic
 from .nets import FLAT_ENCODERS, IMAGE_ENCODERS, Net, build_net
@@ -77,7 +77,14 @@ class Model:
         out = f"{len(self.classes)} classes" if self.classes else f"{self.task} head"
         n_params = sum(p.numel() for p in self.net.parameters())
         return (f"<selfsup Model: {enc} encoder {self.input_shape} -> {out}; "
-                f"{n_params:,} weights; {len(self.history)} epochs trained; on {self.device}>")
+                f"{n_params:,} weights; {len(self.history)} epochs trained{_partial(self.history)}; on {self.device}>")
+
+
+def _partial(history: list[dict]) -> str:
+    """What an interrupted last epoch (Ctrl-C; train.py marks its row `partial`) adds to the description."""
+    if history and isinstance(history[-1], dict) and "partial" in history[-1]:
+        return f" (the last one interrupted after {history[-1]['partial']:.0%} of its batches)"
+    return ""
 
 
 def check_model(model, name: str = "model", *, classifier: bool = False) -> Model:
@@ -193,10 +200,7 @@ def _layer_range(model: Model, from_layer, to_layer) -> list[torch.nn.Module]:
             if value not in names:
                 raise ValueError(f"`{arg}` {value!r} is not a layer; layers are: {', '.join(names)}.")
             return names.index(value)
-        index = check_int(value, arg, minimum=0)
-        if index >= len(names):
-            raise ValueError(f"`{arg}` is {index} but the model has {len(names)} layers (0..{len(names) - 1}).")
-        return index
+        return check_position(value, arg, len(names), "layers")
 
     first = position(from_layer, "from_layer", 0)
     last = position(to_layer, "to_layer", len(names) - 1)

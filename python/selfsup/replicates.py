@@ -16,11 +16,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
+import time
+
 import numpy as np
-from tqdm.auto import tqdm
 
 from . import _validate as v
-from . import distributed
+from . import distributed, progress
 from .device import resolve_seed
 from .model import Model, check_inputs_for, check_model
 from .settings import check_validation_split, fit_settings
@@ -86,13 +87,12 @@ def _train(models, x, y, subsets, seeds, settings, together: bool, verbose: bool
         fit_side_by_side([m.net for m in models], task, [x[s] for s in subsets], [y[s] for s in subsets],
                          seeds, replace(settings, verbose=verbose), [m.history for m in models], alone)
         return
-    # one progress line per model, not one per model and epoch
-    bar = tqdm(total=len(models), desc="Replicates", unit="model", disable=not verbose, dynamic_ncols=True)
-    for model, s, seed in zip(models, subsets, seeds):
-        fit(model.net, task, x[s], y[s], replace(settings, seed=seed, verbose=False), model.history, alone)
-        bar.set_postfix_str(" ".join(f"{k}={value:.4f}" for k, value in model.history[-1].items() if k != "epoch"))
-        bar.update()
-    bar.close()
+    # one summary line per model, not one per model and epoch
+    with progress.reporter(verbose) as rep:
+        for i, (model, s, seed) in enumerate(zip(models, subsets, seeds), start=1):
+            start = time.perf_counter()
+            fit(model.net, task, x[s], y[s], replace(settings, seed=seed, verbose=False), model.history, alone)
+            rep.epoch_end(f"Replicate {i}/{len(models)}", model.history[-1], time.perf_counter() - start)
 
 
 def _side_by_side(side_by_side, subsets: list[np.ndarray]) -> bool:
@@ -113,10 +113,10 @@ def _check_models(models) -> list[Model]:
     models = list(models)
     seen: dict[int, int] = {}
     for i, model in enumerate(models):
-        check_model(model, f"models[{i}]", classifier=True)
+        check_model(model, v.element("models", i), classifier=True)
         if id(model.net) in seen:
-            raise ValueError(f"`models[{seen[id(model.net)]}]` and `models[{i}]` are the same model; each replicate "
-                             "needs its own (use clone_model()).")
+            raise ValueError(f"`{v.element('models', seen[id(model.net)])}` and `{v.element('models', i)}` are the "
+                             "same model; each replicate needs its own (use clone_model()).")
         seen[id(model.net)] = i
     return models
 
@@ -126,7 +126,7 @@ def _check_subsets(subsets, n_models: int, n: int) -> list[np.ndarray]:
         raise TypeError(f"`subsets` must be a list of index vectors, one per model; got {type(subsets).__name__}.")
     if len(subsets) != n_models:
         raise ValueError(f"`subsets` has {len(subsets)} index vectors but there are {n_models} models; they must match.")
-    return [v.check_indices(s, n, f"subsets[{i}]") for i, s in enumerate(subsets)]
+    return [v.check_indices(s, n, v.element("subsets", i)) for i, s in enumerate(subsets)]
 
 
 def _check_seeds(seeds, n_models: int) -> list[int | None]:
@@ -136,4 +136,4 @@ def _check_seeds(seeds, n_models: int) -> list[int | None]:
         raise TypeError(f"`seeds` must be a list of {n_models} whole numbers; got {type(seeds).__name__}.")
     if len(seeds) != n_models:
         raise ValueError(f"`seeds` has {len(seeds)} values but there are {n_models} models; they must match.")
-    return [v.check_seed(s, f"seeds[{i}]") for i, s in enumerate(seeds)]
+    return [v.check_seed(s, v.element("seeds", i)) for i, s in enumerate(seeds)]

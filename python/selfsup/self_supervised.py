@@ -305,6 +305,8 @@ def ssl_show(x, task: str | None = None, *, model: Model | None = None, n: int =
     out = {"task": pretext.name, **pretext.display(shown)}
     if pretext.target_names is not None:
         out["target_names"] = list(pretext.target_names)
+    if pretext.targets_are_positions:
+        out["positions"] = True  # targets/outputs are 0-based rows of the batch (R shows them 1-based)
     return out
 
 

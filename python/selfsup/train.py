@@ -26,9 +26,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
-from tqdm.auto import tqdm
 
-from . import distributed
+from . import distributed, progress
 from .device import autocast, generator, resolve_device, resolve_seed, torch_seeded
 from .distributed import World
 from .feed import Feed, to_device
@@ -132,11 +131,12 @@ def fit_side_by_side(nets: list[nn.Module], task, xs: list[np.ndarray], ys: list
         stack.enter_context(torch_seeded(seeds[0], device))
         for run in runs:
             stack.enter_context(_dropout_stream(run.net, run.gen))
+        rep = stack.enter_context(progress.reporter(settings.verbose and world.main))
         for epoch in range(first_epoch, last_epoch + 1):
+            desc = f"Epoch {epoch}/{last_epoch}" + _models(runs) + _ranks(world)
             start = time.perf_counter()
-            bar = tqdm(total=n_batches, desc=f"Epoch {epoch}/{last_epoch}" + _models(runs) + _ranks(world),
-                       unit="batch", disable=not (settings.verbose and world.main), leave=True,
-                       dynamic_ncols=True, mininterval=1.0)  # a log file gets one line a second, not one per batch
+            rep.start(n_batches, desc, "batch")
+            before = [len(run.history) for run in runs]
             batches = []
             for run in runs:
                 run.net.train()
@@ -144,27 +144,53 @@ def fit_side_by_side(nets: list[nn.Module], task, xs: list[np.ndarray], ys: list
                 perm = torch.randperm(n_train, generator=run.gen, device=device)
                 batches.append(run.data.batches(perm, plan.offsets))
             guard.start_epoch()
-            for b, xys in enumerate(zip(*batches)):
-                _set_lr(opt, settings, step, n_steps)
-                with distributed.lost_contact(world, f"training (epoch {epoch}, step {b + 1} of {n_batches})"):
-                    losses = torch.stack([_step_forward(run, task, xb, yb, plan.shares[b], plan.weights[b], mixed,
-                                                        world) for run, (xb, yb) in zip(runs, xys)])
-                    losses.sum().backward()  # each model's gradient is its own loss's
-                    guard.record(losses)
-                    opt.step()
-                opt.zero_grad(set_to_none=True)
-                for run in runs:
-                    if run.ema is not None:
-                        run.ema.update(run.net)
-                step += 1
-                bar.update()
-            guard.end_epoch(epoch)  # stops at a NaN/Inf loss, back to the weights from before the epoch
-            rows = [_end_epoch(run, task, n_train, device, world) for run in runs]
-            bar.set_postfix_str(_format_row(_mean_row(rows), time.perf_counter() - start))
-            bar.close()
+            done = 0
+            try:
+                for b, xys in enumerate(zip(*batches)):
+                    _set_lr(opt, settings, step, n_steps)
+                    with distributed.lost_contact(world, f"training (epoch {epoch}, step {b + 1} of {n_batches})"):
+                        losses = torch.stack([_step_forward(run, task, xb, yb, plan.shares[b], plan.weights[b],
+                                                            mixed, world) for run, (xb, yb) in zip(runs, xys)])
+                        losses.sum().backward()  # each model's gradient is its own loss's
+                        guard.record(losses)
+                        opt.step()
+                    opt.zero_grad(set_to_none=True)
+                    for run in runs:
+                        if run.ema is not None:
+                            run.ema.update(run.net)
+                    step += 1
+                    done += 1
+                    rep.update()
+                guard.end_epoch(epoch)  # stops at a NaN/Inf loss, back to the weights from before the epoch
+                rows = [_end_epoch(run, task, n_train, device, world) for run in runs]
+            except KeyboardInterrupt:  # Ctrl-C: keep what the epoch did, say so, and stop
+                rows = _record_partial(runs, before, done, n_batches, min(done * settings.batch_size, n_train))
+                if rows:
+                    rep.epoch_end(f"{desc} interrupted after {done}/{n_batches} batches", _mean_row(rows),
+                                  time.perf_counter() - start)
+                _copy_averages(runs)
+                raise
+            rep.epoch_end(desc, _mean_row(rows), time.perf_counter() - start)
+    _copy_averages(runs)
+
+
+def _copy_averages(runs: list) -> None:
     for run in runs:
         if run.ema is not None:  # the fit returns the averaged weights, as the papers evaluate them
             run.ema.copy_to(run.net)
+
+
+def _record_partial(runs: list, before: list[int], done: int, n_batches: int, n_seen: int) -> list[dict]:
+    """History rows of an interrupted epoch: training means over the `done` batches it ran, and
+    `partial` = the share of its batches done. Runs that already logged the epoch keep their row."""
+    rows = []
+    for run, n_rows in zip(runs, before):
+        if len(run.history) == n_rows and done > 0:
+            row = {"epoch": n_rows + 1, **{k: float(v) / n_seen for k, v in run.sums.items()},
+                   "partial": done / n_batches}
+            run.history.append(row)
+            rows.append(row)
+    return rows
 
 
 def make_optimizer(params: list[nn.Parameter], settings: FitSettings) -> torch.optim.Optimizer:
@@ -287,11 +313,6 @@ def _mean_row(rows: list[dict]) -> dict:
 def _accumulate(sums: dict, loss: torch.Tensor, metrics: dict, n: int) -> None:
     for name, value in {"loss": loss, **metrics}.items():
         sums[name] = sums.get(name, 0) + value.float() * n
-
-
-def _format_row(row: dict, seconds: float) -> str:
-    parts = [f"{k}={v:.4f}" for k, v in row.items() if k != "epoch"]
-    return f"{seconds:.1f}s " + " ".join(parts)
 
 
 # ------------------------------------------------------------------------------ inference

@@ -5,18 +5,20 @@
 # Labels: factors (or character / integer vectors) in R, 0-based integer codes in Python;
 # NA in R is -1 (unlabelled) in Python. Layer and cluster indices are 1-based in R.
 
-# Call a Python function; a Python error becomes an R error with the same message (no traceback).
+# Call a Python function from R. Every call goes through selfsup._r.call(), which hands back the
+# result with the messages of the Python warnings and of the Python error, if any: warnings become
+# R warnings (suppressWarnings() and withCallingHandlers() see them), an error an R error with
+# Python's message (no traceback). Progress is drawn by R (R/progress.R). Ctrl-C: Python's
+# KeyboardInterrupt is not caught, and reticulate turns it into an R interrupt.
 py_call <- function(fun, ...) {
-  tryCatch(fun(...), python.builtin.BaseException = function(e) {
-    stop(py_error_message(e), call. = FALSE)
-  })
-}
-
-py_error_message <- function(e) {
-  msg <- conditionMessage(e)
-  msg <- sub("\nRun `reticulate::py_last_error\\(\\)` for details\\.?\\s*$", "", msg)
-  # "ValueError: `x` must ..." -> "`x` must ..."
-  sub("^[A-Za-z_.]*(Error|Exception|Warning)[A-Za-z_]*: ", "", trimws(msg))
+  args <- list(...)
+  keys <- names(args) %||% rep("", length(args))
+  named <- nzchar(keys)
+  res <- py_bridge()$call(fun, unname(args[!named]), reticulate::py_dict(keys[named], unname(args[named])),
+                          progress_bar_drawer(), progress_line, as.integer(getOption("width", 80L)))
+  for (w in unlist(res[[2]])) warning(w, call. = FALSE)
+  if (!is.null(res[[3]])) stop(res[[3]], call. = FALSE)
+  res[[1]]
 }
 
 # Images, sequences or features: a numeric array (or matrix) handed over as it is.

@@ -101,3 +101,15 @@ python_missing <- function(error) {
 
 # Column names used inside ggplot2::aes().
 utils::globalVariables(c("epoch", "value", "data", "metric"))
+
+# selfsup._r, the module every call goes through (py_call() in R/convert.R); imported on first use.
+py_bridge <- local({
+  bridge <- NULL
+  function() {
+    if (is.null(bridge)) {
+      selfsup_py$`__version__`  # loads selfsup first (torch with RTLD_DEEPBIND, see above)
+      bridge <<- reticulate::import("selfsup._r")
+    }
+    bridge
+  }
+})

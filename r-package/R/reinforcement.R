@@ -82,6 +82,7 @@ rl_solve <- function(fun, env, transitions, rewards, gamma, tol, max_iterations)
 #' @param max_steps Cut episodes longer than this. An episode cut here has not ended, so it never
 #'   counts as a success (CartPole's success is reaching the environment's own time limit).
 #' @param seed Seed: the same seed gives the same tables, in R and in Python.
+#' @param verbose Show progress: a message after every tenth of the episodes (their mean return).
 #' @returns A `selfsup_rl_tabular` agent (see [rl_value_iteration()]) with `visits` (how often
 #'   each state-action pair was updated) and `history` per episode (`episode`, `return`,
 #'   `length`, `epsilon`); `plot()` shows the learning curve.
@@ -95,22 +96,22 @@ rl_solve <- function(fun, env, transitions, rewards, gamma, tol, max_iterations)
 #' @export
 rl_monte_carlo <- function(env = "Blackjack-v1", episodes = 500000, gamma = 1, epsilon = 0.1,
                            epsilon_end = NULL, first_visit = TRUE, alpha = NULL, max_steps = 1000,
-                           seed = NULL) {
+                           seed = NULL, verbose = TRUE) {
   as_r_agent(py_call(
     selfsup_py$rl_monte_carlo, as_py_env(env), episodes = as_py_int(episodes, "episodes"), gamma = gamma,
     epsilon = epsilon, epsilon_end = epsilon_end, first_visit = first_visit, alpha = alpha,
-    max_steps = as_py_int(max_steps, "max_steps"), seed = as_py_int(seed, "seed")
+    max_steps = as_py_int(max_steps, "max_steps"), seed = as_py_int(seed, "seed"), verbose = verbose
   ))
 }
 
 #' @rdname rl_monte_carlo
 #' @export
 rl_q_learning <- function(env = "FrozenLake-v1", episodes = 20000, gamma = 0.99, alpha = 0.1, epsilon = 0.1,
-                          epsilon_end = NULL, max_steps = 1000, seed = NULL) {
+                          epsilon_end = NULL, max_steps = 1000, seed = NULL, verbose = TRUE) {
   as_r_agent(py_call(
     selfsup_py$rl_q_learning, as_py_env(env), episodes = as_py_int(episodes, "episodes"), gamma = gamma,
     alpha = alpha, epsilon = epsilon, epsilon_end = epsilon_end, max_steps = as_py_int(max_steps, "max_steps"),
-    seed = as_py_int(seed, "seed")
+    seed = as_py_int(seed, "seed"), verbose = verbose
   ))
 }
 

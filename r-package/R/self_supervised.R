@@ -110,24 +110,12 @@ ssl_finetune <- function(pretrained, x, y, classes = NULL, freeze_epochs = 10, f
                          verbose = TRUE) {
   pre <- as_py_model(pretrained, "pretrained")
   labels <- as_py_labels(y, classes = classes)
-  warnings_py <- reticulate::import("warnings")
-  fitted <- with(warnings_py$catch_warnings(), {  # the R warning below replaces Python's
-    warnings_py$simplefilter("ignore")
-    py_call(selfsup_py$ssl_finetune, pre, as_py_array(x), labels$codes, classes = labels$classes,
-            freeze_epochs = as_py_int(freeze_epochs, "freeze_epochs"),
-            finetune_epochs = as_py_int(finetune_epochs, "finetune_epochs"),
-            freeze_to = as_py_layer(freeze_to, "freeze_to"),
-            batch_size = as_py_int(batch_size, "batch_size"), validation_split = validation_split, lr = lr,
-            seed = as_py_int(seed, "seed"), device = device, verbose = verbose)
-  })
-  transfer <- reticulate::py_to_r(fitted$spec)$transfer
-  skipped <- unlist(transfer$not_copied)
-  if (length(skipped)) {
-    warning(sprintf(paste("ssl_finetune: %d encoder weight(s) of `pretrained` do not fit these images and start",
-                          "from random weights: %s. Copied: %s."), length(skipped), paste(skipped, collapse = ", "),
-                    paste(unlist(transfer$copied), collapse = ", ")), call. = FALSE)
-  }
-  as_r_model(fitted)
+  as_r_model(py_call(
+    selfsup_py$ssl_finetune, pre, as_py_array(x), labels$codes, classes = labels$classes,
+    freeze_epochs = as_py_int(freeze_epochs, "freeze_epochs"), finetune_epochs = as_py_int(finetune_epochs, "finetune_epochs"),
+    freeze_to = as_py_layer(freeze_to, "freeze_to"), batch_size = as_py_int(batch_size, "batch_size"),
+    validation_split = validation_split, lr = lr, seed = as_py_int(seed, "seed"), device = device, verbose = verbose
+  ))
 }
 
 #' Encoder features of a model
@@ -199,8 +187,8 @@ ssl_evaluate <- function(model, x_train, y_train, x_test, y_test, protocol = "li
 #' @param ... Options of the task (ignored with `model`: it uses its own).
 #' @returns A `selfsup_ssl_show` list: `task`; `inputs`, an array `(n, [pieces,] height, width[,
 #'   channels])`; `pieces`; `targets` (a factor when the task names its pseudo-labels, else as
-#'   Python gives them: e.g. target images, or 0-based partner views for simclr); `outputs`
-#'   likewise, with `model`; for jigsaw, `cells` (a matrix, one row per sample): the grid cell
+#'   Python gives them: e.g. target images, or the partner view of each view for simclr, 1-based);
+#'   `outputs` likewise, with `model`; for jigsaw, `cells` (a matrix, one row per sample): the grid cell
 #'   (1-based, row by row) each tile was cut from, i.e. the permutation. `plot()` draws it.
 #' @family self-supervised
 #' @seealso Python: `selfsup.ssl_show()`, `selfsup.plot_ssl_show()`.
@@ -222,9 +210,10 @@ ssl_show <- function(x, task = NULL, model = NULL, n = 8, seed = 0, device = "cp
     if (!is.null(dim(v)) && length(dim(v)) > 1) dim(f) <- dim(v)
     f
   }
+  positions <- function(v) if (isTRUE(shown$positions) && !is.null(v)) v + 1L else v  # simclr's partners, 1-based
   out <- list(task = shown$task, inputs = drop_array(shown$inputs), pieces = as.integer(shown$pieces),
-              targets = relabel(drop_array(shown$targets)), outputs = relabel(drop_array(shown$outputs)),
-              target_names = names_,
+              targets = positions(relabel(drop_array(shown$targets))),
+              outputs = positions(relabel(drop_array(shown$outputs))), target_names = names_,
               cells = if (!is.null(shown$cells)) matrix(as.integer(shown$cells) + 1L, nrow = nrow(shown$cells)))
   structure(out[!vapply(out, is.null, TRUE)], class = "selfsup_ssl_show")
 }

@@ -53,6 +53,7 @@ class Pretext:
     schema: dict[str, Option] = {}    # option name -> type, range, default
     encoders: dict[str, str] = {"cnn": "cnn", "mlp": "mlp"}   # encoder= name -> registered encoder
     target_names: list[str] | None = None
+    targets_are_positions: bool = False  # targets index samples of the batch (simclr's partner views)
 
     def __init__(self, **options):
         self.options = check_options(self.name, self.schema, options)

@@ -46,6 +46,7 @@ def augment(x: torch.Tensor, gen, min_scale: float, flip: bool, jitter: float) -
 @register
 class SimCLR(Pretext):
     name = "simclr"
+    targets_are_positions = True
     modality = "images"
     input = "(n, height, width[, channels]), at least 4x4"
     predicts = "which other view in the batch comes from the same image (contrastive, NT-Xent loss)"

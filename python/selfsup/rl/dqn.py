@@ -24,9 +24,9 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import torch
 import torch.nn.functional as F
-from tqdm.auto import tqdm
 
 from .. import _validate as v
+from .. import progress
 from ..device import resolve_device, resolve_seed
 from ..model import Model
 from ..nets import build_net
@@ -239,39 +239,37 @@ def _train(env, s: DQNSettings) -> DQNAgent:
     ep_return, ep_length, losses = 0.0, 0, []
     best = Best(s.keep_best)
     start = time.perf_counter()
-    bar = tqdm(total=s.steps, desc="DQN", unit="step", disable=not s.verbose, mininterval=1.0)
-    for step in range(1, s.steps + 1):
-        # act: epsilon-greedy on the online network
-        eps = _epsilon(s, step)
-        if step <= s.learning_starts or rng.random() < eps:
-            action = int(rng.integers(n_actions))
-        else:
-            with torch.no_grad():
-                action = int(online(torch.as_tensor(obs, device=device).unsqueeze(0)).argmax(1).item())
-        next_obs, reward, terminated, truncated, _ = env.step(action)
-        # a time-limit truncation is not a terminal state: its target still bootstraps
-        buffer.add(obs, action, reward, next_obs, terminated)
-        obs, ep_return, ep_length = next_obs, ep_return + float(reward), ep_length + 1
-        if terminated or truncated:
-            for k, val in zip(history, (len(history["episode"]) + 1, step, ep_return, ep_length, eps,
-                                        float(torch.stack(losses).mean()) if losses else float("nan"))):
-                history[k].append(val)
-            obs, _ = env.reset()
-            ep_return, ep_length, losses = 0.0, 0, []
-            if step > s.learning_starts:
-                best.update(history["return"], history["episode"][-1], online)
-            if s.verbose and len(history["return"]) % 10 == 0:
-                bar.set_postfix(mean_return=f"{np.mean(history['return'][-20:]):.1f}", epsilon=f"{eps:.2f}")
-        # learn
-        if step > s.learning_starts and step % s.train_every == 0:
-            if s.lr_decay:
-                opt.param_groups[0]["lr"] = s.lr * (1.0 - step / (s.steps + 1))
-            for _ in range(s.gradient_steps):
-                losses.append(_update(online, target, opt, buffer.sample(s.batch_size, gen), s))
-        if step % s.target_update == 0:
-            target.load_state_dict(online.state_dict())
-        bar.update()
-    bar.close()
+    with progress.reporter(s.verbose) as rep:
+        blocks = progress.Blocks(rep, s.steps, "Steps", "step", lambda a, b: _summary(history, a, b, s))
+        for step in range(1, s.steps + 1):
+            # act: epsilon-greedy on the online network
+            eps = _epsilon(s, step)
+            if step <= s.learning_starts or rng.random() < eps:
+                action = int(rng.integers(n_actions))
+            else:
+                with torch.no_grad():
+                    action = int(online(torch.as_tensor(obs, device=device).unsqueeze(0)).argmax(1).item())
+            next_obs, reward, terminated, truncated, _ = env.step(action)
+            # a time-limit truncation is not a terminal state: its target still bootstraps
+            buffer.add(obs, action, reward, next_obs, terminated)
+            obs, ep_return, ep_length = next_obs, ep_return + float(reward), ep_length + 1
+            if terminated or truncated:
+                for k, val in zip(history, (len(history["episode"]) + 1, step, ep_return, ep_length, eps,
+                                            float(torch.stack(losses).mean()) if losses else float("nan"))):
+                    history[k].append(val)
+                obs, _ = env.reset()
+                ep_return, ep_length, losses = 0.0, 0, []
+                if step > s.learning_starts:
+                    best.update(history["return"], history["episode"][-1], online)
+            # learn
+            if step > s.learning_starts and step % s.train_every == 0:
+                if s.lr_decay:
+                    opt.param_groups[0]["lr"] = s.lr * (1.0 - step / (s.steps + 1))
+                for _ in range(s.gradient_steps):
+                    losses.append(_update(online, target, opt, buffer.sample(s.batch_size, gen), s))
+            if step % s.target_update == 0:
+                target.load_state_dict(online.state_dict())
+            blocks.update()
     seconds = time.perf_counter() - start
     best.restore(online)
     online.eval()
@@ -280,6 +278,16 @@ def _train(env, s: DQNSettings) -> DQNAgent:
     return DQNAgent(model=model, env_id=env_id(env), action_names=action_names(env), history=arrays,
                     settings=asdict(s), steps=s.steps, seconds=seconds, device=str(device),
                     env_kwargs=env_kwargs(env), best_episode=best.episode)
+
+
+def _summary(history: dict, first: int, end: int, s: DQNSettings) -> dict:
+    """A progress line for steps first+1..end: episodes so far, and the mean return and loss of the
+    episodes that ended within those steps (NaN when none did)."""
+    ended = [i for i, step in enumerate(history["step"]) if first < step <= end]
+    returns = [history["return"][i] for i in ended]
+    losses = [history["loss"][i] for i in ended if not np.isnan(history["loss"][i])]
+    return {"episodes": len(history["episode"]), "mean_return": float(np.mean(returns)) if returns else float("nan"),
+            "epsilon": _epsilon(s, end), "loss": float(np.mean(losses)) if losses else float("nan")}
 
 
 def _epsilon(s: DQNSettings, step: int) -> float:

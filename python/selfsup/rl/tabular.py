@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .. import _validate as v
+from .. import progress
 from ..device import resolve_seed
 from .envs import (StateIndex, action_names, check_discrete_actions, check_gamma, env_id, env_kwargs, env_name,
                    rl_env, state_index, state_names)
@@ -274,7 +275,7 @@ def _choose(q_row, eps, n_actions, rng) -> int:
 
 def rl_monte_carlo(env="Blackjack-v1", *, episodes: int = 500_000, gamma: float = 1.0, epsilon: float = 0.1,
                    epsilon_end: float | None = None, first_visit: bool = True, alpha: float | None = None,
-                   max_steps: int = 1_000, seed: int | None = None) -> TabularAgent:
+                   max_steps: int = 1_000, seed: int | None = None, verbose: bool = True) -> TabularAgent:
     """On-policy Monte Carlo control with epsilon-greedy exploration (Sutton & Barto, section 5.4).
 
     Each episode is played to its end with the current epsilon-greedy policy; then the return that
@@ -297,6 +298,8 @@ def rl_monte_carlo(env="Blackjack-v1", *, episodes: int = 500_000, gamma: float 
     max_steps : int, default=1_000
         Cut episodes of environments without a time limit.
     seed : int, optional
+    verbose : bool, default=True
+        Show progress: a line after every tenth of the episodes (their mean return, epsilon).
 
     Returns
     -------
@@ -310,29 +313,32 @@ def rl_monte_carlo(env="Blackjack-v1", *, episodes: int = 500_000, gamma: float 
     eps_by_episode = _epsilon_schedule(epsilon, epsilon_end, episodes)
     start = time.perf_counter()
     obs, _ = env.reset(seed=seed)
-    for ep in range(episodes):
-        # play one episode with the current policy
-        pairs, rewards = [], []
-        for _ in range(max_steps):
-            s = index.index(obs)
-            a = _choose(q[s], eps_by_episode[ep], n_actions, rng)
-            obs, reward, terminated, truncated, _ = env.step(a)
-            pairs.append((s, a))
-            rewards.append(float(reward))
-            if terminated or truncated:
-                break
-        returns[ep], lengths[ep] = sum(rewards), len(rewards)
-        # learn: walk back through it, accumulating the return G
-        first = {} if not first_visit else {pair: t for t, pair in reversed(list(enumerate(pairs)))}
-        g = 0.0
-        for t in range(len(pairs) - 1, -1, -1):
-            g = gamma * g + rewards[t]
-            s, a = pairs[t]
-            if first_visit and first[(s, a)] != t:
-                continue
-            visits[s, a] += 1
-            q[s, a] += (alpha if alpha is not None else 1.0 / visits[s, a]) * (g - q[s, a])
-        obs, _ = env.reset()
+    with progress.reporter(verbose) as rep:
+        blocks = _blocks(rep, returns, eps_by_episode)
+        for ep in range(episodes):
+            # play one episode with the current policy
+            pairs, rewards = [], []
+            for _ in range(max_steps):
+                s = index.index(obs)
+                a = _choose(q[s], eps_by_episode[ep], n_actions, rng)
+                obs, reward, terminated, truncated, _ = env.step(a)
+                pairs.append((s, a))
+                rewards.append(float(reward))
+                if terminated or truncated:
+                    break
+            returns[ep], lengths[ep] = sum(rewards), len(rewards)
+            # learn: walk back through it, accumulating the return G
+            first = {} if not first_visit else {pair: t for t, pair in reversed(list(enumerate(pairs)))}
+            g = 0.0
+            for t in range(len(pairs) - 1, -1, -1):
+                g = gamma * g + rewards[t]
+                s, a = pairs[t]
+                if first_visit and first[(s, a)] != t:
+                    continue
+                visits[s, a] += 1
+                q[s, a] += (alpha if alpha is not None else 1.0 / visits[s, a]) * (g - q[s, a])
+            obs, _ = env.reset()
+            blocks.update()
     settings = {"episodes": episodes, "gamma": gamma, "epsilon": epsilon, "epsilon_end": epsilon_end,
                 "first_visit": bool(first_visit), "alpha": alpha, "max_steps": max_steps, "seed": seed}
     return _learned("monte_carlo", env, index, q, visits, returns, lengths, eps_by_episode, gamma, settings,
@@ -341,7 +347,7 @@ def rl_monte_carlo(env="Blackjack-v1", *, episodes: int = 500_000, gamma: float 
 
 def rl_q_learning(env="FrozenLake-v1", *, episodes: int = 20_000, gamma: float = 0.99, alpha: float = 0.1,
                   epsilon: float = 0.1, epsilon_end: float | None = None, max_steps: int = 1_000,
-                  seed: int | None = None) -> TabularAgent:
+                  seed: int | None = None, verbose: bool = True) -> TabularAgent:
     """Q-learning: off-policy temporal-difference control (Watkins 1989; Sutton & Barto, section 6.5).
 
     After every step, Q(s, a) moves by `alpha` towards r + gamma * max_a' Q(s', a') (just r when
@@ -354,7 +360,7 @@ def rl_q_learning(env="FrozenLake-v1", *, episodes: int = 20_000, gamma: float =
     gamma : float in (0, 1], default=0.99
     alpha : float in (0, 1], default=0.1
         Step size.
-    epsilon, epsilon_end, max_steps, seed : as in `rl_monte_carlo`.
+    epsilon, epsilon_end, max_steps, seed, verbose : as in `rl_monte_carlo`.
 
     Returns
     -------
@@ -368,25 +374,34 @@ def rl_q_learning(env="FrozenLake-v1", *, episodes: int = 20_000, gamma: float =
     eps_by_episode = _epsilon_schedule(epsilon, epsilon_end, episodes)
     start = time.perf_counter()
     obs, _ = env.reset(seed=seed)
-    for ep in range(episodes):
-        s, total, t = index.index(obs), 0.0, 0
-        for t in range(1, max_steps + 1):
-            a = _choose(q[s], eps_by_episode[ep], n_actions, rng)
-            obs, reward, terminated, truncated, _ = env.step(a)
-            s2 = index.index(obs)
-            target = reward if terminated else reward + gamma * q[s2].max()
-            q[s, a] += alpha * (target - q[s, a])
-            visits[s, a] += 1
-            total += float(reward)
-            s = s2
-            if terminated or truncated:
-                break
-        returns[ep], lengths[ep] = total, t
-        obs, _ = env.reset()
+    with progress.reporter(verbose) as rep:
+        blocks = _blocks(rep, returns, eps_by_episode)
+        for ep in range(episodes):
+            s, total, t = index.index(obs), 0.0, 0
+            for t in range(1, max_steps + 1):
+                a = _choose(q[s], eps_by_episode[ep], n_actions, rng)
+                obs, reward, terminated, truncated, _ = env.step(a)
+                s2 = index.index(obs)
+                target = reward if terminated else reward + gamma * q[s2].max()
+                q[s, a] += alpha * (target - q[s, a])
+                visits[s, a] += 1
+                total += float(reward)
+                s = s2
+                if terminated or truncated:
+                    break
+            returns[ep], lengths[ep] = total, t
+            obs, _ = env.reset()
+            blocks.update()
     settings = {"episodes": episodes, "gamma": gamma, "alpha": alpha, "epsilon": epsilon,
                 "epsilon_end": epsilon_end, "max_steps": max_steps, "seed": seed}
     return _learned("q_learning", env, index, q, visits, returns, lengths, eps_by_episode, gamma, settings,
                     time.perf_counter() - start)
+
+
+def _blocks(rep, returns: np.ndarray, eps: np.ndarray) -> progress.Blocks:
+    """Progress by tenths of the episodes: the block's mean return and the current epsilon."""
+    return progress.Blocks(rep, len(returns), "Episodes", "episode",
+                           lambda a, b: {"mean_return": float(returns[a:b].mean()), "epsilon": float(eps[b - 1])})
 
 
 def _learned(method, env, index, q, visits, returns, lengths, eps, gamma, settings, seconds) -> TabularAgent:

@@ -48,7 +48,7 @@ test_that("bad input is an R error naming the argument, and the models stay untr
   go <- function(...) fit_replicates(..., epochs = 1, device = "cpu", verbose = FALSE)
   expect_error(go(m[[1]], s$x, s$y, s$draws), "`models` must be a non-empty list of selfsup models")
   expect_error(go(list(m[[1]], "x"), s$x, s$y, s$draws), "`models\\[\\[2\\]\\]` must be a selfsup model")
-  expect_error(go(list(m[[1]], m[[1]]), s$x, s$y, s$draws), "`models\\[0\\]` and `models\\[1\\]` are the same model")
+  expect_error(go(list(m[[1]], m[[1]]), s$x, s$y, s$draws), "`models[[1]]` and `models[[2]]` are the same model", fixed = TRUE)
   expect_error(go(m, s$x, s$y, s$draws[1]), "`subsets` has 1 index vectors but there are 2 models")
   expect_error(go(m, s$x, s$y, list(s$draws[[1]], c(0, 5))), "`subsets\\[\\[2\\]\\]` must hold positions 1..1437")
   expect_error(go(m, s$x, s$y, list(s$draws[[1]], c(1.5, 2))), "`subsets\\[\\[2\\]\\]` must be a non-empty vector of whole")

@@ -1,0 +1,36 @@
+"""The one door the R package calls Python through (R's `py_call()`); Python users never need it.
+
+- Progress: the call reports through R (a bar drawn by R, each summary line sent through R's
+  `message()`), so `suppressMessages()` and knitr see it.
+- Warnings: recorded (the filters in force still apply) and handed back with the result; R raises
+  each as an R warning, so `suppressWarnings()` and `withCallingHandlers()` see them.
+- Errors: an `Exception` comes back as its message, which R raises as an R error; nothing on the
+  R side has to take a Python exception object apart.
+- Positions in messages count from 1, and list elements are written `x[[1]]` (`_validate.one_based`).
+- Interrupts: a `KeyboardInterrupt` is not caught. reticulate turns it into an R interrupt.
+"""
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+
+from . import _validate, progress
+
+
+def call(fun: Callable, args: list, kwargs: dict, bar: Callable | None, line: Callable, width: int) -> list:
+    """`fun(*args, **kwargs)` for R. Returns [value, warnings, error]: the result (None after an
+    error), the messages of the warnings raised, and the error's message (None when there was none).
+
+    `bar(desc, done, total, seconds)` draws the progress bar (None: no bar, e.g. under knitr) and
+    `line(text)` shows one summary line; `width` is R's console width.
+    """
+    def reporter() -> progress.Silent:
+        return progress.Callback(bar, line, width)
+
+    value, error = None, None
+    with progress.installed(reporter), _validate.one_based(), warnings.catch_warnings(record=True) as caught:
+        try:
+            value = fun(*args, **kwargs)
+        except Exception as e:  # noqa: BLE001 - every error goes back to R as an R error
+            error = str(e) or type(e).__name__
+    return [value, [str(w.message) for w in caught], error]
