@@ -110,7 +110,7 @@ R_BAD_INPUT = [
     ("load_dataset('fashion_mnist', path = '/nonexistent')", "`path` '/nonexistent' does not exist"),
     ("fit_supervised(x, y, device = 'cuda')", '`device` is "cuda" but no CUDA GPU is available'),
     ("load_model('/etc/hostname')", "is not a valid selfsup model"),
-    ("freeze_weights(m, to_layer = 11)", "`to_layer` is 10 but the model has 10 layers"),
+    ("freeze_weights(m, to_layer = 11)", "`to_layer` must be a position 1..10 of the 10 layers; got 11."),
     ("fit_supervised(x, y, epochs = 2.5)", "`epochs` must be a single whole number"),
 ]
 
