@@ -76,8 +76,8 @@ class Model:
         enc = self.spec["encoder"]["name"]
         out = f"{len(self.classes)} classes" if self.classes else f"{self.task} head"
         n_params = sum(p.numel() for p in self.net.parameters())
-        return (f"<selfsup Model: {enc} encoder {self.input_shape} -> {out}; "
-                f"{n_params:,} weights; {len(self.history)} epochs trained{_partial(self.history)}; on {self.device}>")
+        return (f"<selfsup Model: {enc} encoder {self.input_shape} -> {out}; {n_params:,} weights; "
+                f"{len(self.history)} epochs trained{_partial(self.history)}; on {self.device}>")
 
 
 def _partial(history: list[dict]) -> str:
