@@ -73,6 +73,22 @@ def test_continued_training_from_r_matches_python(r, digits):
     np.testing.assert_array_equal(r.get("get_weights(c2)[['dense1.weight']]"), ss.get_weights(py)["dense1.weight"])
 
 
+def test_seeds_beyond_r_integers_pass_exactly(r, digits):
+    """R's 3e9 is a double; it must reach Python as the seed 3_000_000_000, not as a coerced integer."""
+    tr = digits["train"]
+    r(f"big <- fit_supervised(x, y, {FIT_R.replace(f'seed = {SEED}', 'seed = 3e9')})")
+    py = ss.fit_supervised(tr["x"][:N], tr["y"][:N], **dict(FIT_PY, seed=3_000_000_000))
+    for name, want in ss.get_weights(py).items():
+        np.testing.assert_array_equal(r.get(f"get_weights(big)[['{name}']]"), want, err_msg=name)
+
+
+def test_seed_null_follows_set_seed(r, digits):
+    """seed = NULL draws the seed from R's random numbers: set.seed() makes R code reproducible."""
+    r("set.seed(5); a <- fit_supervised(x, y, epochs = 1, device = 'cpu', verbose = FALSE)")
+    r("set.seed(5); b <- fit_supervised(x, y, epochs = 1, device = 'cpu', verbose = FALSE)")
+    assert r.get("identical(get_weights(a), get_weights(b))")[0]
+
+
 def test_model_saved_in_r_loads_in_python(r, fitted, tmp_path, digits):
     path = tmp_path / "from_r.safetensors"
     r(f"save_model(m, '{path}')")

@@ -32,6 +32,7 @@ def test_k_means_identical(r, data):
     np.testing.assert_array_equal(r.get("km$centers"), py.centers)
     assert r.get("km$inertia")[0] == py.inertia
     assert r.get("km$iterations")[0] == py.iterations
+    np.testing.assert_array_equal(r.get("summary(km)$within_ss"), py.within_ss)
 
 
 def test_pca_transform_inverse_identical(r, data):

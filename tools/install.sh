@@ -10,7 +10,7 @@ step() { printf '\n==> %s\n' "$*"; }
 
 # 1. Debian packages: R, the R packages the twin and its tests use, the data sets.
 DEBS="r-base-core r-base-dev r-cran-testthat r-cran-jsonlite r-cran-ggplot2 r-cran-rcpp r-cran-rcpptoml
-      r-cran-here r-cran-png r-cran-rappdirs r-cran-withr r-cran-rlang r-cran-matrix r-cran-roxygen2
+      r-cran-here r-cran-generics r-cran-png r-cran-rappdirs r-cran-withr r-cran-rlang r-cran-matrix r-cran-roxygen2
       r-cran-janeaustenr dataset-fashion-mnist xz-utils"
 missing=$(for p in $DEBS; do dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed' || echo "$p"; done)
 if [ -n "$missing" ]; then

@@ -14,6 +14,7 @@ import functools
 import inspect
 import math
 import numbers
+import warnings
 from typing import Iterable, Sequence
 
 import numpy as np
@@ -71,11 +72,12 @@ def as_numeric_array(x, name: str) -> np.ndarray:
     return np.ascontiguousarray(arr)
 
 
-def check_images(x, name: str = "x", ndims: Sequence[int] = (3, 4)) -> np.ndarray:
+def check_images(x, name: str = "x", ndims: Sequence[int] = (3, 4), pixels: bool = True) -> np.ndarray:
     """Validate an image array (n, height, width[, channels]); returns uint8 or float32.
 
     Integer arrays are pixel intensities and must lie in 0..255 (they are stored as uint8);
-    float arrays are used as given and must be finite.
+    float arrays are used as given and must be finite. With `pixels` (the networks' inputs),
+    float images that look like unscaled pixel intensities get a warning.
     """
     arr = as_numeric_array(x, name)
     if arr.ndim not in ndims:
@@ -91,7 +93,10 @@ def check_images(x, name: str = "x", ndims: Sequence[int] = (3, 4)) -> np.ndarra
                 f"`{name}` holds integers outside 0..255 (min {lo}, max {hi}); integer images are "
                 "pixel intensities. Pass floats to use other values as they are.")
         return arr.astype(np.uint8, copy=False)
-    return as_float32(arr, name)
+    arr = as_float32(arr, name)
+    if pixels and arr.ndim >= 3:
+        warn_unscaled(arr, name)
+    return arr
 
 
 def as_float32(arr: np.ndarray, name: str) -> np.ndarray:
@@ -106,6 +111,16 @@ def as_float32(arr: np.ndarray, name: str) -> np.ndarray:
         raise ValueError(f"`{name}` holds values too large for float32 (largest magnitude {big:.3g}; float32 "
                          f"holds up to {float(np.finfo(np.float32).max):.3g}); rescale them first.")
     return small
+
+
+def warn_unscaled(arr: np.ndarray, name: str) -> None:
+    """Float images holding whole numbers in 0..255 beyond 1 are pixel intensities that nobody
+    scaled (R's numbers are doubles): the networks would see them 255 times too bright."""
+    hi = float(arr.max())
+    if 1 < hi <= 255 and float(arr.min()) >= 0 and np.array_equal(arr, np.round(arr)):
+        warnings.warn(f"`{name}` holds floating-point pixel values up to {hi:g}: floats are used as given, not "
+                      "scaled to [0, 1] as integer pixels are. Divide by 255, or pass integers (0..255).",
+                      stacklevel=3)
 
 
 def check_labels(y, n: int, name: str = "y", n_classes: int | None = None,
@@ -228,7 +243,7 @@ def check_image_size(x: np.ndarray, min_height: int, min_width: int, who: str, n
 
 def check_features(x, name: str = "x") -> np.ndarray:
     """Samples as rows of a float matrix: (n, features) as given, images (n, h, w[, c]) flattened."""
-    arr = check_images(x, name, ndims=(2, 3, 4))
+    arr = check_images(x, name, ndims=(2, 3, 4), pixels=False)
     return arr.reshape(len(arr), -1).astype(np.float32, copy=False)
 
 

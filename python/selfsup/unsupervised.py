@@ -34,6 +34,7 @@ class KMeansResult:
     iterations: int             # Lloyd iterations of the best run
     n_init: int
     seed: int
+    within_ss: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (k,) squared distances per cluster
 
 
 @dataclass
@@ -93,9 +94,12 @@ def k_means(x, k: int, *, n_init: int = 10, max_iter: int = 300, tol: float = 1e
         if best is None or inertia < best[1]:
             best = (labels, inertia, centers, iters)
     labels, inertia, centers, iters = best
+    within = torch.zeros(k, dtype=torch.float64, device=dev).index_add_(
+        0, labels, ((xs - centers[labels]).double() ** 2).sum(1))   # (k,), in float64 as the inertia
     return KMeansResult(labels=labels.cpu().numpy().astype(np.int64),
                         centers=centers.cpu().numpy().reshape(k, *np.shape(x)[1:]),
-                        inertia=inertia, iterations=iters, n_init=n_init, seed=seed)
+                        inertia=inertia, iterations=iters, n_init=n_init, seed=seed,
+                        within_ss=within.cpu().numpy())
 
 
 def _sq_dist(xs, x_sq, centers):

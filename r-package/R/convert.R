@@ -23,6 +23,11 @@ py_call <- function(fun, ...) {
 
 # Images, sequences or features: a numeric array (or matrix) handed over as it is.
 as_py_array <- function(x, arg = "x") {
+  if (inherits(x, "selfsup_model")) {
+    stop(sprintf(paste0("`%s` is a selfsup model, but `%s` is the data. Models come after the data: ",
+                        "fit_supervised(x, y, model = m); to put the model first (pipes), use fit(m, x, y)."),
+                 arg, arg), call. = FALSE)
+  }
   if (is.data.frame(x)) x <- as.matrix(x)
   if (!is.numeric(x) && !is.logical(x)) {
     stop(sprintf("`%s` must be a numeric array; got %s.", arg, describe(x)), call. = FALSE)
@@ -70,47 +75,217 @@ as_r_labels <- function(codes, classes) {
   factor(classes[ifelse(codes < 0L, NA_integer_, codes + 1L)], levels = classes)
 }
 
-# A whole number for Python (R's 10 is a double); NULL stays NULL (Python None).
+# ---- single values: every number, flag and string an R user passes is checked here, so that NA,
+# Inf, 3e9 or a vector of two give an R error naming the argument (never a coercion warning, nor
+# what NA becomes in Python, nor "got -2147483648").
+
+show_value <- function(x) {
+  if (inherits(x, "selfsup_model")) return("a selfsup model")
+  if (is.null(x)) return("NULL")
+  if (!is.atomic(x)) return(describe(x))
+  if (length(x) != 1L) return(sprintf("%d values (%s)", length(x), deparse(utils::head(x, 3), width.cutoff = 40L)[1]))
+  if (is.na(x)) return("NA")
+  deparse(unname(x), width.cutoff = 40L)[1]
+}
+
+stop_value <- function(arg, what, x) {
+  stop(sprintf("`%s` must be %s; got %s.", arg, what, show_value(x)), call. = FALSE)
+}
+
+# A whole number for Python (R's 10 is a double), within R's integers; NULL stays NULL (None).
 as_py_int <- function(x, arg) {
   if (is.null(x)) return(NULL)
-  if (!is.numeric(x) || length(x) != 1L || is.na(x) || x != round(x)) {
-    stop(sprintf("`%s` must be a single whole number; got %s.", arg, deparse(x)[1]), call. = FALSE)
+  if (!is.numeric(x) || length(x) != 1L || is.na(x) || !is.finite(x) || x != round(x)) {
+    stop_value(arg, "a single whole number", x)
   }
+  if (abs(x) > .Machine$integer.max) stop_value(arg, "at most 2147483647 (R's largest integer)", x)
   as.integer(x)
 }
 
-# A layer given by name (kept) or by 1-based position in R (-> 0-based in Python).
+# A seed. NULL draws one from R's random numbers, so set.seed() makes the call reproducible.
+# Python takes seeds up to 2^63 - 1; R's doubles hold whole numbers exactly up to 2^53, so those
+# pass exactly (as whole doubles), and larger ones are an error rather than a silently different seed.
+as_py_seed <- function(x, arg = "seed") {
+  if (is.null(x)) return(draw_seed())
+  if (!is.numeric(x) || length(x) != 1L || is.na(x) || !is.finite(x) || x != round(x)) {
+    stop_value(arg, "a single whole number (or NULL)", x)
+  }
+  if (x < 0) stop_value(arg, "at least 0", x)
+  if (x > 2^53) stop_value(arg, "at most 2^53 = 9007199254740992 (larger whole numbers are not exact in R)", x)
+  if (x <= .Machine$integer.max) as.integer(x) else as.numeric(x)
+}
+
+draw_seed <- function() sample.int(.Machine$integer.max, 1L) - 1L
+
+# NULL (one seed per model drawn from R's random numbers), or one whole number per model.
+as_py_seeds <- function(seeds, n, arg = "seeds") {
+  if (is.null(seeds)) return(lapply(seq_len(n), function(i) draw_seed()))
+  if (!is.numeric(seeds) || !length(seeds)) stop_value(arg, sprintf("%d whole numbers, one per model", n), seeds)
+  lapply(seq_along(seeds), function(i) as_py_seed(seeds[[i]], sprintf("%s[[%d]]", arg, i)))
+}
+
+# A single finite number (R's NA would reach Python as True); NULL stays NULL where allowed.
+as_py_num <- function(x, arg, null_ok = FALSE) {
+  if (is.null(x) && null_ok) return(NULL)
+  if (!is.numeric(x) || length(x) != 1L || is.na(x)) {
+    stop_value(arg, if (null_ok) "a single number or NULL" else "a single number", x)
+  }
+  if (!is.finite(x)) stop_value(arg, "a finite number", x)
+  as.numeric(x)
+}
+
+# TRUE or FALSE.
+as_py_bool <- function(x, arg) {
+  if (is.logical(x) && length(x) == 1L && !is.na(x)) return(x)
+  stop_value(arg, "TRUE or FALSE", x)
+}
+
+# A single string (NA_character_ would reach Python as "NA"); NULL stays NULL where allowed.
+as_py_str <- function(x, arg, null_ok = FALSE) {
+  if (is.null(x) && null_ok) return(NULL)
+  if (is.character(x) && length(x) == 1L && !is.na(x)) return(x)
+  stop_value(arg, if (null_ok) "a single string or NULL" else "a single string", x)
+}
+
+# A file path: one string, not NA or empty; "~" expanded.
+as_py_path <- function(path, arg = "path") {
+  if (!is.character(path) || length(path) != 1L || is.na(path) || !nzchar(path)) {
+    stop_value(arg, "a single file path (a non-empty string)", path)
+  }
+  path.expand(path)
+}
+
+# A layer given by name (kept) or by 1-based position in R (-> 0-based in Python, whose messages
+# about positions count from 1 again for calls from R).
 as_py_layer <- function(x, arg) {
-  if (is.null(x) || is.character(x)) return(x)
+  if (is.null(x)) return(NULL)
+  if (is.character(x)) return(as_py_str(x, arg))
   as_py_int(x, arg) - 1L
 }
 
-# Per-epoch history (Python list of dicts) -> data frame, one row per epoch.
-as_r_history <- function(rows) {
+# Input shape: whole numbers, each at least 1.
+as_py_shape <- function(x, arg = "input_shape") {
+  if (!is.numeric(x) || !length(x)) stop_value(arg, "a vector of whole numbers such as c(28, 28)", x)
+  lapply(seq_along(x), function(i) as_py_int(x[[i]], sprintf("%s[%d]", arg, i)))
+}
+
+# Classes: a number of classes, or their names.
+as_py_classes <- function(x, arg = "classes") {
+  if (is.numeric(x) && length(x) == 1L) return(as_py_int(x, arg))
+  if (anyNA(x)) stop_value(arg, "a number of classes or class names without NA", x)
+  as.list(as.character(x))
+}
+
+# Strings (NULL stays NULL), e.g. the books of austen_text().
+as_py_strings <- function(x, arg) {
+  if (is.null(x)) return(NULL)
+  if (!is.character(x) || anyNA(x)) stop_value(arg, "a character vector without NA", x)
+  as.list(x)
+}
+
+# Data of a pretext task: text as a list of strings, everything else as a numeric array.
+as_py_ssl_data <- function(x, arg = "x") {
+  if (is.character(x)) {
+    if (anyNA(x)) stop(sprintf("`%s` contains NA strings; remove them first.", arg), call. = FALSE)
+    return(reticulate::r_to_py(as.list(x)))
+  }
+  as_py_array(x, arg)
+}
+
+# Task options from `...`: whole numbers become integers (R's 3 is a double), the rest as given.
+as_py_options <- function(options) {
+  if (length(options) && (is.null(names(options)) || any(!nzchar(names(options))))) {
+    stop("task options in `...` must be named, e.g. ssl_pretrain(x, \"jigsaw\", n_permutations = 10).",
+         call. = FALSE)
+  }
+  Map(function(value, name) {
+    if (is.atomic(value) && anyNA(value)) stop_value(name, "a value, not NA", value)
+    if (is.numeric(value) && length(value) == 1L && value == round(value) &&
+        abs(value) <= .Machine$integer.max) as.integer(value) else value
+  }, options, names(options))
+}
+
+# A Python list of dicts (rows) -> data frame: the one converter for histories, layer tables,
+# task tables and the like. Columns of strings stay character, of booleans logical, others numeric;
+# `integers` names the columns that count things. Keys missing from a row are NA.
+as_r_frame <- function(rows, integers = character()) {
   rows <- reticulate::py_to_r(rows)
-  if (!length(rows)) return(data.frame(epoch = integer()))
+  if (!length(rows)) return(as.data.frame(stats::setNames(lapply(integers, function(i) integer()), integers)))
   cols <- unique(unlist(lapply(rows, names)))
-  out <- lapply(cols, function(col) vapply(rows, function(r) as.numeric(r[[col]] %||% NA), numeric(1)))
-  names(out) <- cols
-  out <- as.data.frame(out)
-  out$epoch <- as.integer(out$epoch)
+  out <- lapply(cols, function(col) {
+    values <- lapply(rows, function(r) r[[col]])
+    given <- values[!vapply(values, is.null, TRUE)]
+    if (length(given) && all(vapply(given, is.character, TRUE))) return(vapply(values, function(v) v %||% NA_character_, ""))
+    if (length(given) && all(vapply(given, is.logical, TRUE))) return(vapply(values, function(v) v %||% NA, NA))
+    vapply(values, function(v) as.numeric(v %||% NA), numeric(1))
+  })
+  out <- as.data.frame(stats::setNames(out, cols), stringsAsFactors = FALSE, optional = TRUE)
+  out[intersect(integers, cols)] <- lapply(out[intersect(integers, cols)], as.integer)
   out
 }
 
+# Per-epoch history -> data frame, one row per epoch (an interrupted epoch has `partial`).
+as_r_history <- function(rows) as_r_frame(rows, integers = "epoch")
+
 `%||%` <- function(a, b) if (is.null(a)) b else a
 
-# A Python selfsup Model -> the R model object (a handle: Python owns the weights).
+# ---- models -------------------------------------------------------------------------------
+# A model is a handle: Python owns the weights, and training changes them in place (as in keras).
+# The R object keeps the Python Model in an environment shared by every copy of the handle, with
+# the model's safetensors bytes (the same bytes save_model() writes): saveRDS() stores those, and
+# the first use after readRDS() rebuilds the Python Model from them. The bytes are refreshed
+# whenever the model changes through this package (see model_changed()).
 as_r_model <- function(py_model) {
-  structure(list(py = py_model), class = "selfsup_model")
+  state <- new.env(parent = emptyenv())
+  state$py <- py_model
+  model <- structure(list(state = state), class = "selfsup_model")
+  model_changed(model)
 }
 
+# The Python Model of an R model (rebuilt from its bytes after readRDS()).
 as_py_model <- function(model, arg = "model") {
   if (!inherits(model, "selfsup_model")) {
     stop(sprintf("`%s` must be a selfsup model (from fit_supervised(), build_model(), load_model(), ...); got %s.",
                  arg, describe(model)), call. = FALSE)
   }
-  .subset2(model, "py")
+  state <- .subset2(model, "state")
+  if (reticulate::py_is_null_xptr(state$py)) {
+    if (is.null(state$bytes)) {
+      stop(sprintf("`%s` is a selfsup model from another R session that cannot be restored; save models with save_model() and load them with load_model().",
+                   arg), call. = FALSE)
+    }
+    state$py <- py_call(py_bridge()$model_from_bytes, state$bytes)
+  }
+  state$py
 }
+
+# After training or any other change in place: refresh the bytes saveRDS() keeps. Returns `model`.
+model_changed <- function(model) {
+  state <- .subset2(model, "state")
+  state$bytes <- as.raw(py_call(py_bridge()$model_to_bytes, state$py))
+  invisible(model)
+}
+
+# A field of a model, as `$` and `[[` show it (names(model) lists them).
+model_fields <- c("history", "classes", "task", "input_shape", "layers", "py")
+
+model_field <- function(model, name) {
+  py <- as_py_model(model)
+  switch(name,
+    py = py,
+    history = as_r_history(py$history),
+    classes = if (is.null(py$classes)) NULL else unlist(py$classes),
+    task = py$task,
+    input_shape = unlist(py$input_shape),
+    layers = cbind(layer = seq_along(py$layers()), as_r_frame(py$layers())),
+    NULL
+  )
+}
+
+# The one-line description Python gives (encoder, classes, weights, epochs trained).
+model_description <- function(model) py_description(as_py_model(model))
+
+py_description <- function(py) reticulate::py_str(py)
 
 # Python data set dict -> list(train = list(x, y), test = list(x, y), classes) with factor labels.
 as_r_dataset <- function(ds) {
@@ -142,7 +317,15 @@ as_py_env <- function(env, arg = "env") {
 # A policy: an agent, "random", a factor or 1-based integer vector of actions (one per state,
 # -> 0-based numpy), or an R function of the observation returning an action (1-based or a factor).
 as_py_policy <- function(policy, arg = "policy") {
-  if (inherits(policy, "selfsup_rl_agent")) return(.subset2(policy, "py"))
+  if (inherits(policy, "selfsup_rl_agent")) {
+    py <- .subset2(policy, "py")
+    if (reticulate::py_is_null_xptr(py)) {
+      stop(sprintf(paste("`%s` is an agent from another R session (readRDS()): its Python side is gone.",
+                         "Evaluate its table of actions instead: rl_evaluate(agent$policy, env = ...)."), arg),
+           call. = FALSE)
+    }
+    return(py)
+  }
   if (is.character(policy) && length(policy) == 1L) return(policy)
   if (is.function(policy)) {
     return(function(obs) as_py_action(policy(obs), arg))
@@ -223,25 +406,13 @@ as_r_numeric <- function(a) {
   if (length(dim(a)) == 1L) as.vector(a) else a
 }
 
-# Rows of a Python list of dicts (other than per-epoch history) -> data frame.
-as_r_rows <- function(rows, integers = character()) {
-  rows <- reticulate::py_to_r(rows)
-  if (!length(rows)) return(data.frame())
-  cols <- unique(unlist(lapply(rows, names)))
-  out <- as.data.frame(stats::setNames(lapply(cols, function(col) {
-    vapply(rows, function(r) as.numeric(r[[col]] %||% NA), numeric(1))
-  }), cols))
-  out[intersect(integers, cols)] <- lapply(out[intersect(integers, cols)], as.integer)
-  out
-}
-
 # Python KMeansResult -> list; clusters 1-based in R.
 as_r_kmeans <- function(py) {
   structure(list(
     cluster = as.integer(as_r_numeric(py$labels)) + 1L,
     centers = as_r_numeric(py$centers),
-    inertia = py$inertia, iterations = as.integer(py$iterations),
-    n_init = as.integer(py$n_init), seed = as.integer(py$seed)
+    inertia = py$inertia, within_ss = as_r_numeric(py$within_ss), iterations = as.integer(py$iterations),
+    n_init = as.integer(py$n_init), seed = py$seed
   ), class = "selfsup_kmeans")
 }
 
@@ -276,7 +447,7 @@ as_r_label_spreading <- function(py) {
   structure(list(
     labels = as_r_labels(as_r_numeric(py$labels), classes), distributions = dist,
     classes = classes, iterations = as.integer(py$iterations),
-    history = as_r_rows(py$history, integers = "iteration")
+    history = as_r_frame(py$history, integers = "iteration")
   ), class = "selfsup_label_spreading")
 }
 
@@ -308,15 +479,6 @@ as_py_subsets <- function(subsets, n, arg = "subsets") {
     }
     reticulate::np_array(as.integer(idx) - 1L, dtype = "int64")
   })
-}
-
-# NULL, or one whole number per model.
-as_py_seeds <- function(seeds, arg = "seeds") {
-  if (is.null(seeds)) return(NULL)
-  if (!is.numeric(seeds) || anyNA(seeds) || any(seeds != round(seeds))) {
-    stop(sprintf("`%s` must be whole numbers, one per model; got %s.", arg, deparse(seeds)[1]), call. = FALSE)
-  }
-  as.list(as.integer(seeds))
 }
 
 # TRUE, FALSE or NULL (let the package choose).

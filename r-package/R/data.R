@@ -15,7 +15,8 @@
 #' table(d$train$y)
 #' @export
 load_dataset <- function(name, path = NULL) {
-  as_r_dataset(py_call(selfsup_py$load_dataset, name, path = path))
+  as_r_dataset(py_call(selfsup_py$load_dataset, as_py_str(name, "name"),
+                       path = if (is.null(path)) NULL else as_py_path(path)))
 }
 
 #' Draw random indices
@@ -37,5 +38,5 @@ load_dataset <- function(name, path = NULL) {
 #' @export
 sample_indices <- function(n, size, replace = FALSE, seed = NULL) {
   as.integer(py_call(selfsup_py$sample_indices, as_py_int(n, "n"), as_py_int(size, "size"),
-                     replace = replace, seed = as_py_int(seed, "seed"))) + 1L
+                     replace = as_py_bool(replace, "replace"), seed = as_py_seed(seed))) + 1L
 }

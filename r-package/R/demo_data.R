@@ -25,8 +25,8 @@
 moving_digits <- function(n = 1000, frames = 10, size = 32, source = "digits", objects = 1, speed = 2,
                           seed = NULL) {
   as_r_numeric(py_call(selfsup_py$moving_digits, as_py_int(n, "n"), frames = as_py_int(frames, "frames"),
-                       size = as_py_int(size, "size"), source = source, objects = as_py_int(objects, "objects"),
-                       speed = speed, seed = as_py_int(seed, "seed")))
+                       size = as_py_int(size, "size"), source = as_py_str(source, "source"), objects = as_py_int(objects, "objects"),
+                       speed = as_py_num(speed, "speed"), seed = as_py_seed(seed)))
 }
 
 #' Jane Austen's novels as paragraphs: demo text for the masked_token task
@@ -46,8 +46,7 @@ moving_digits <- function(n = 1000, frames = 10, size = 32, source = "digits", o
 #' substr(txt[1], 1, 70)
 #' @export
 austen_text <- function(books = NULL, min_words = 1) {
-  books <- if (is.null(books)) NULL else as.list(books)
-  unlist(reticulate::py_to_r(py_call(selfsup_py$austen_text, books, min_words = as_py_int(min_words, "min_words"))))
+  unlist(py_call(selfsup_py$austen_text, as_py_strings(books, "books"), min_words = as_py_int(min_words, "min_words")))
 }
 
 #' Audio-like signals: demo data for the restoration task
@@ -69,7 +68,7 @@ austen_text <- function(books = NULL, min_words = 1) {
 #' @export
 audio_signals <- function(n = 1000, samples = 256, noise = 0.05, seed = NULL) {
   as_r_numeric(py_call(selfsup_py$audio_signals, as_py_int(n, "n"), samples = as_py_int(samples, "samples"),
-                       noise = noise, seed = as_py_int(seed, "seed")))
+                       noise = as_py_num(noise, "noise"), seed = as_py_seed(seed)))
 }
 
 #' Colour photo crops: demo data for the colorization task
@@ -89,6 +88,6 @@ audio_signals <- function(n = 1000, samples = 256, noise = 0.05, seed = NULL) {
 #' dim(p)   # 4 RGB crops of 16x16, integers 0..255
 #' @export
 photo_crops <- function(n = 1000, size = 32, scale = 0.25, seed = NULL) {
-  as_r_numeric(py_call(selfsup_py$photo_crops, as_py_int(n, "n"), size = as_py_int(size, "size"), scale = scale,
-                       seed = as_py_int(seed, "seed")))
+  as_r_numeric(py_call(selfsup_py$photo_crops, as_py_int(n, "n"), size = as_py_int(size, "size"), scale = as_py_num(scale, "scale"),
+                       seed = as_py_seed(seed)))
 }

@@ -1,44 +1,86 @@
 # S3 methods of selfsup_model. The Python object owns the state; fields are read from it on
 # access, so a model trained further (in place) always shows its current history.
 
+#' Fields of a model
+#'
+#' A model is a handle on a Python object: its fields are read from it on access, so a model
+#' trained further (in place) always shows its current history. `$`, `[[`, `names()`,
+#' `length()` and `str()` agree on the fields.
+#'
+#' @param x A `selfsup_model`.
+#' @param name,i A field: `"history"` (a data frame, one row per epoch), `"classes"`, `"task"`,
+#'   `"input_shape"`, `"layers"` (as [summary()] shows them) or `"py"` (the Python object).
+#' @param object,... For `str()`: the model, and unused.
+#' @returns The field.
+#' @name selfsup_model-fields
+#' @keywords internal
+NULL
+
+#' @rdname selfsup_model-fields
 #' @export
-`$.selfsup_model` <- function(x, name) {
-  py <- .subset2(x, "py")
-  switch(name,
-    py = py,
-    history = as_r_history(py$history),
-    classes = if (is.null(py$classes)) NULL else unlist(py$classes),
-    task = py$task,
-    input_shape = unlist(py$input_shape),
-    layers = layers_frame(py),
-    NULL
-  )
+`$.selfsup_model` <- function(x, name) model_field(x, name)
+
+#' @rdname selfsup_model-fields
+#' @export
+`[[.selfsup_model` <- function(x, i, ...) {
+  if (is.numeric(i)) i <- model_fields[[i]]
+  model_field(x, i)
 }
 
+#' @rdname selfsup_model-fields
 #' @export
-names.selfsup_model <- function(x) c("history", "classes", "task", "input_shape", "layers", "py")
+names.selfsup_model <- function(x) model_fields
 
-layers_frame <- function(py) {
-  rows <- py$layers()
-  data.frame(
-    layer = seq_along(rows),
-    name = vapply(rows, `[[`, "", "name"),
-    type = vapply(rows, `[[`, "", "type"),
-    params = vapply(rows, function(r) as.numeric(r$params), 0),
-    trainable = vapply(rows, `[[`, TRUE, "trainable")
-  )
+#' @rdname selfsup_model-fields
+#' @export
+length.selfsup_model <- function(x) length(model_fields)
+
+#' @rdname selfsup_model-fields
+#' @importFrom utils str
+#' @export
+str.selfsup_model <- function(object, ...) {
+  cat(model_description(object), "\n", sep = "")
+  h <- object$history
+  cat(sprintf(" $ history    : data frame, %d epochs: %s\n", nrow(h), paste(names(h), collapse = ", ")))
+  cat(sprintf(" $ classes    : %s\n", if (is.null(object$classes)) "NULL" else
+    paste(utils::head(object$classes, 10), collapse = ", ")))
+  cat(sprintf(" $ task       : \"%s\"\n", object$task))
+  cat(sprintf(" $ input_shape: %s\n", paste(object$input_shape, collapse = " x ")))
+  cat(sprintf(" $ layers     : data frame, %d layers\n", nrow(object$layers)))
+  cat(" $ py         : the Python object\n")
+  invisible()
 }
 
 #' @export
 print.selfsup_model <- function(x, ...) {
-  cat(reticulate::py_str(.subset2(x, "py")), "\n", sep = "")
+  cat(model_description(x), "\n", sep = "")
   history <- x$history
   if (nrow(history)) {
     last <- history[nrow(history), setdiff(names(history), "epoch"), drop = FALSE]
+    last <- last[!is.na(unlist(last))]
     cat(sprintf("Final epoch (plot to see history): %s\n",
                 paste(sprintf("%s=%.4f", names(last), unlist(last)), collapse = " ")))
   }
   invisible(x)
+}
+
+#' The weights of a model; fitted values are not kept
+#'
+#' `coef()` gives the weights, as [get_weights()] does. `fitted()` is an error: a model does not
+#' keep its training data; use `predict(model, x)`.
+#'
+#' @param object A `selfsup_model`.
+#' @param ... Unused.
+#' @returns `coef()`: a named list of arrays.
+#' @importFrom stats coef fitted
+#' @export
+coef.selfsup_model <- function(object, ...) get_weights(object)
+
+#' @rdname coef.selfsup_model
+#' @export
+fitted.selfsup_model <- function(object, ...) {
+  stop("a selfsup model does not keep its training data, so it has no fitted values; use predict(model, x).",
+       call. = FALSE)
 }
 
 #' Summary of a model: its layers
@@ -51,7 +93,7 @@ print.selfsup_model <- function(x, ...) {
 #' summary(build_model(c(8, 8), 10, seed = 1))
 #' @export
 summary.selfsup_model <- function(object, ...) {
-  structure(object$layers, model = reticulate::py_str(.subset2(object, "py")),
+  structure(object$layers, model = model_description(object),
             class = c("selfsup_model_summary", "data.frame"))
 }
 

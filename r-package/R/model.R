@@ -14,9 +14,8 @@
 #' summary(m)
 #' @export
 build_model <- function(input_shape, classes = 10, encoder = "cnn", seed = NULL) {
-  classes <- if (is.numeric(classes) && length(classes) == 1) as_py_int(classes, "classes") else as.list(as.character(classes))
-  as_r_model(py_call(selfsup_py$build_model, as.list(as.integer(input_shape)), classes,
-                     encoder = encoder, seed = as_py_int(seed, "seed")))
+  as_r_model(py_call(selfsup_py$build_model, as_py_shape(input_shape), as_py_classes(classes),
+                     encoder = as_py_str(encoder, "encoder"), seed = as_py_seed(seed)))
 }
 
 #' An independent copy of a model
@@ -64,7 +63,7 @@ get_weights <- function(model) {
 #' @export
 set_weights <- function(model, weights) {
   py_call(selfsup_py$set_weights, as_py_model(model), as_py_weights(weights))
-  invisible(model)
+  model_changed(model)
 }
 
 #' @rdname get_weights
@@ -72,7 +71,7 @@ set_weights <- function(model, weights) {
 freeze_weights <- function(model, from_layer = NULL, to_layer = NULL) {
   py_call(selfsup_py$freeze_weights, as_py_model(model), as_py_layer(from_layer, "from_layer"),
           as_py_layer(to_layer, "to_layer"))
-  invisible(model)
+  model_changed(model)
 }
 
 #' @rdname get_weights
@@ -80,7 +79,7 @@ freeze_weights <- function(model, from_layer = NULL, to_layer = NULL) {
 unfreeze_weights <- function(model, from_layer = NULL, to_layer = NULL) {
   py_call(selfsup_py$unfreeze_weights, as_py_model(model), as_py_layer(from_layer, "from_layer"),
           as_py_layer(to_layer, "to_layer"))
-  invisible(model)
+  model_changed(model)
 }
 
 #' Save and load a model
@@ -103,11 +102,11 @@ unfreeze_weights <- function(model, from_layer = NULL, to_layer = NULL) {
 #' unlink(path)
 #' @export
 save_model <- function(model, path) {
-  invisible(py_call(selfsup_py$save_model, as_py_model(model), path.expand(path)))
+  invisible(py_call(selfsup_py$save_model, as_py_model(model), as_py_path(path)))
 }
 
 #' @rdname save_model
 #' @export
 load_model <- function(path) {
-  as_r_model(py_call(selfsup_py$load_model, path.expand(path)))
+  as_r_model(py_call(selfsup_py$load_model, as_py_path(path)))
 }

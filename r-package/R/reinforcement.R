@@ -61,7 +61,7 @@ rl_solve <- function(fun, env, transitions, rewards, gamma, tol, max_iterations)
     fun, as_py_env(env),
     transitions = if (is.null(transitions)) NULL else as_py_array(transitions, "transitions"),
     rewards = if (is.null(rewards)) NULL else as_py_array(rewards, "rewards"),
-    gamma = gamma, tol = tol, max_iterations = as_py_int(max_iterations, "max_iterations")
+    gamma = as_py_num(gamma, "gamma"), tol = as_py_num(tol, "tol"), max_iterations = as_py_int(max_iterations, "max_iterations")
   ))
 }
 
@@ -98,9 +98,10 @@ rl_monte_carlo <- function(env = "Blackjack-v1", episodes = 500000, gamma = 1, e
                            epsilon_end = NULL, first_visit = TRUE, alpha = NULL, max_steps = 1000,
                            seed = NULL, verbose = TRUE) {
   as_r_agent(py_call(
-    selfsup_py$rl_monte_carlo, as_py_env(env), episodes = as_py_int(episodes, "episodes"), gamma = gamma,
-    epsilon = epsilon, epsilon_end = epsilon_end, first_visit = first_visit, alpha = alpha,
-    max_steps = as_py_int(max_steps, "max_steps"), seed = as_py_int(seed, "seed"), verbose = verbose
+    selfsup_py$rl_monte_carlo, as_py_env(env), episodes = as_py_int(episodes, "episodes"), gamma = as_py_num(gamma, "gamma"),
+    epsilon = as_py_num(epsilon, "epsilon"), epsilon_end = as_py_num(epsilon_end, "epsilon_end", null_ok = TRUE),
+    first_visit = as_py_bool(first_visit, "first_visit"), alpha = as_py_num(alpha, "alpha", null_ok = TRUE),
+    max_steps = as_py_int(max_steps, "max_steps"), seed = as_py_seed(seed), verbose = as_py_bool(verbose, "verbose")
   ))
 }
 
@@ -109,9 +110,10 @@ rl_monte_carlo <- function(env = "Blackjack-v1", episodes = 500000, gamma = 1, e
 rl_q_learning <- function(env = "FrozenLake-v1", episodes = 20000, gamma = 0.99, alpha = 0.1, epsilon = 0.1,
                           epsilon_end = NULL, max_steps = 1000, seed = NULL, verbose = TRUE) {
   as_r_agent(py_call(
-    selfsup_py$rl_q_learning, as_py_env(env), episodes = as_py_int(episodes, "episodes"), gamma = gamma,
-    alpha = alpha, epsilon = epsilon, epsilon_end = epsilon_end, max_steps = as_py_int(max_steps, "max_steps"),
-    seed = as_py_int(seed, "seed"), verbose = verbose
+    selfsup_py$rl_q_learning, as_py_env(env), episodes = as_py_int(episodes, "episodes"), gamma = as_py_num(gamma, "gamma"),
+    alpha = as_py_num(alpha, "alpha"), epsilon = as_py_num(epsilon, "epsilon"),
+    epsilon_end = as_py_num(epsilon_end, "epsilon_end", null_ok = TRUE), max_steps = as_py_int(max_steps, "max_steps"),
+    seed = as_py_seed(seed), verbose = as_py_bool(verbose, "verbose")
   ))
 }
 
@@ -158,17 +160,19 @@ rl_dqn <- function(env = "CartPole-v1", steps = 100000, gamma = 0.99, lr = 0.002
                    target_update = 10, epsilon = 1, epsilon_end = 0.04, exploration_fraction = 0.16,
                    hidden = c(256, 256), double = TRUE, max_grad_norm = 10, lr_decay = TRUE, keep_best = 0,
                    seed = NULL, device = "auto", verbose = TRUE) {
-  hidden <- lapply(seq_along(hidden), function(i) as_py_int(hidden[[i]], "hidden"))
+  if (!is.numeric(hidden) || !length(hidden)) stop_value("hidden", "one or more layer widths", hidden)
+  hidden <- lapply(seq_along(hidden), function(i) as_py_int(hidden[[i]], sprintf("hidden[%d]", i)))
   as_r_agent(py_call(
-    selfsup_py$rl_dqn, as_py_env(env), steps = as_py_int(steps, "steps"), gamma = gamma, lr = lr,
+    selfsup_py$rl_dqn, as_py_env(env), steps = as_py_int(steps, "steps"), gamma = as_py_num(gamma, "gamma"), lr = as_py_num(lr, "lr"),
     batch_size = as_py_int(batch_size, "batch_size"), buffer_size = as_py_int(buffer_size, "buffer_size"),
     learning_starts = as_py_int(learning_starts, "learning_starts"),
     train_every = as_py_int(train_every, "train_every"), gradient_steps = as_py_int(gradient_steps, "gradient_steps"),
     target_update = as_py_int(target_update, "target_update"),
-    epsilon = epsilon, epsilon_end = epsilon_end, exploration_fraction = exploration_fraction, hidden = hidden,
-    double = double, max_grad_norm = max_grad_norm, lr_decay = lr_decay,
+    epsilon = as_py_num(epsilon, "epsilon"), epsilon_end = as_py_num(epsilon_end, "epsilon_end"),
+    exploration_fraction = as_py_num(exploration_fraction, "exploration_fraction"), hidden = hidden,
+    double = as_py_bool(double, "double"), max_grad_norm = as_py_num(max_grad_norm, "max_grad_norm"), lr_decay = as_py_bool(lr_decay, "lr_decay"),
     keep_best = as_py_int(keep_best, "keep_best"),
-    seed = as_py_int(seed, "seed"), device = device, verbose = verbose
+    seed = as_py_seed(seed), device = as_py_str(device, "device"), verbose = as_py_bool(verbose, "verbose")
   ))
 }
 
@@ -194,7 +198,7 @@ rl_dqn <- function(env = "CartPole-v1", steps = 100000, gamma = 0.99, lr = 0.002
 rl_evaluate <- function(policy, env = NULL, episodes = 100, max_steps = 10000, seed = NULL) {
   as_r_evaluation(py_call(
     selfsup_py$rl_evaluate, as_py_policy(policy), as_py_env(env), episodes = as_py_int(episodes, "episodes"),
-    max_steps = as_py_int(max_steps, "max_steps"), seed = as_py_int(seed, "seed")
+    max_steps = as_py_int(max_steps, "max_steps"), seed = as_py_seed(seed)
   ))
 }
 
@@ -215,14 +219,14 @@ rl_evaluate <- function(policy, env = NULL, episodes = 100, max_steps = 10000, s
 rl_play <- function(policy, env = NULL, max_steps = 1000, seed = NULL) {
   as_r_episode(py_call(
     selfsup_py$rl_play, as_py_policy(policy), as_py_env(env), max_steps = as_py_int(max_steps, "max_steps"),
-    seed = as_py_int(seed, "seed")
+    seed = as_py_seed(seed)
   ))
 }
 
 # ---------------------------------------------------------------------------------- S3 methods
 #' @export
 print.selfsup_rl_agent <- function(x, ...) {
-  cat(reticulate::py_str(x$py), "\n", sep = "")
+  cat(py_description(x$py), "\n", sep = "")
   if (inherits(x, "selfsup_rl_tabular")) {
     shown <- utils::head(data.frame(value = x$values, policy = x$policy), 16)
     print(shown)

@@ -1,27 +1,6 @@
 # Self-supervised learning: thin wrappers over selfsup.self_supervised (pretext tasks, transfer,
 # representation probes), and a plot of what a pretext task does.
 
-# Data for a pretext task: text as a list of strings, everything else as a numeric array.
-as_py_ssl_data <- function(x, arg = "x") {
-  if (is.character(x)) {
-    if (anyNA(x)) stop(sprintf("`%s` contains NA strings; remove them first.", arg), call. = FALSE)
-    return(reticulate::r_to_py(as.list(x)))
-  }
-  as_py_array(x, arg)
-}
-
-# Task options from `...`: whole numbers become integers (R's 3 is a double), the rest as given.
-as_py_options <- function(options) {
-  if (length(options) && (is.null(names(options)) || any(!nzchar(names(options))))) {
-    stop("task options in `...` must be named, e.g. ssl_pretrain(x, \"jigsaw\", n_permutations = 10).",
-         call. = FALSE)
-  }
-  lapply(options, function(value) {
-    if (is.numeric(value) && length(value) == 1L && !is.na(value) && value == round(value) &&
-        abs(value) < .Machine$integer.max) as.integer(value) else value
-  })
-}
-
 #' The pretext tasks
 #'
 #' @returns A data frame with one row per task: `name`, `modality`, `input` (the data it
@@ -32,9 +11,7 @@ as_py_options <- function(options) {
 #' ssl_tasks()[, c("name", "modality", "predicts")]
 #' @export
 ssl_tasks <- function() {
-  rows <- reticulate::py_to_r(py_call(selfsup_py$ssl_tasks))
-  cols <- c("name", "modality", "input", "predicts", "reference")
-  as.data.frame(stats::setNames(lapply(cols, function(col) vapply(rows, `[[`, "", col)), cols))
+  as_r_frame(py_call(selfsup_py$ssl_tasks))
 }
 
 #' Pretrain an encoder with a pretext task
@@ -69,10 +46,10 @@ ssl_tasks <- function() {
 #' @export
 ssl_pretrain <- function(x, task = "rotation", encoder = "cnn", epochs = 10, batch_size = 64,
                          validation_split = 0, lr = 0.001, seed = NULL, device = "auto", verbose = TRUE, ...) {
-  args <- c(list(selfsup_py$ssl_pretrain, as_py_ssl_data(x), task = task, encoder = encoder,
+  args <- c(list(selfsup_py$ssl_pretrain, as_py_ssl_data(x), task = as_py_str(task, "task"), encoder = as_py_str(encoder, "encoder"),
                  epochs = as_py_int(epochs, "epochs"), batch_size = as_py_int(batch_size, "batch_size"),
-                 validation_split = validation_split, lr = lr, seed = as_py_int(seed, "seed"),
-                 device = device, verbose = verbose), as_py_options(list(...)))
+                 validation_split = as_py_num(validation_split, "validation_split"), lr = as_py_num(lr, "lr"), seed = as_py_seed(seed),
+                 device = as_py_str(device, "device"), verbose = as_py_bool(verbose, "verbose")), as_py_options(list(...)))
   as_r_model(do.call(py_call, args))
 }
 
@@ -114,7 +91,7 @@ ssl_finetune <- function(pretrained, x, y, classes = NULL, freeze_epochs = 10, f
     selfsup_py$ssl_finetune, pre, as_py_array(x), labels$codes, classes = labels$classes,
     freeze_epochs = as_py_int(freeze_epochs, "freeze_epochs"), finetune_epochs = as_py_int(finetune_epochs, "finetune_epochs"),
     freeze_to = as_py_layer(freeze_to, "freeze_to"), batch_size = as_py_int(batch_size, "batch_size"),
-    validation_split = validation_split, lr = lr, seed = as_py_int(seed, "seed"), device = device, verbose = verbose
+    validation_split = as_py_num(validation_split, "validation_split"), lr = as_py_num(lr, "lr"), seed = as_py_seed(seed), device = as_py_str(device, "device"), verbose = as_py_bool(verbose, "verbose")
   ))
 }
 
@@ -136,7 +113,7 @@ ssl_finetune <- function(pretrained, x, y, classes = NULL, freeze_epochs = 10, f
 #' @export
 ssl_embed <- function(model, x, batch_size = 1024, device = "auto") {
   py_call(selfsup_py$ssl_embed, as_py_model(model), as_py_ssl_data(x),
-          batch_size = as_py_int(batch_size, "batch_size"), device = device)
+          batch_size = as_py_int(batch_size, "batch_size"), device = as_py_str(device, "device"))
 }
 
 #' Judge a representation with a linear or k-nearest-neighbour probe
@@ -167,9 +144,9 @@ ssl_evaluate <- function(model, x_train, y_train, x_test, y_test, protocol = "li
   train <- as_py_labels(y_train, "y_train")
   test <- as_py_labels(y_test, "y_test", classes = unlist(train$classes))
   py_call(selfsup_py$ssl_evaluate, as_py_model(model), as_py_ssl_data(x_train, "x_train"), train$codes,
-          as_py_ssl_data(x_test, "x_test"), test$codes, protocol = protocol,
+          as_py_ssl_data(x_test, "x_test"), test$codes, protocol = as_py_str(protocol, "protocol"),
           n_neighbors = as_py_int(n_neighbors, "n_neighbors"), max_iter = as_py_int(max_iter, "max_iter"),
-          batch_size = as_py_int(batch_size, "batch_size"), device = device)
+          batch_size = as_py_int(batch_size, "batch_size"), device = as_py_str(device, "device"))
 }
 
 #' What a pretext task does
@@ -199,9 +176,9 @@ ssl_evaluate <- function(model, x_train, y_train, x_test, y_test, protocol = "li
 #' plot(ssl_show(photo_crops(8, size = 24, seed = 1), "jigsaw", n = 2))
 #' @export
 ssl_show <- function(x, task = NULL, model = NULL, n = 8, seed = 0, device = "cpu", ...) {
-  args <- c(list(selfsup_py$ssl_show, as_py_ssl_data(x), task = task,
+  args <- c(list(selfsup_py$ssl_show, as_py_ssl_data(x), task = as_py_str(task, "task", null_ok = TRUE),
                  model = if (is.null(model)) NULL else as_py_model(model), n = as_py_int(n, "n"),
-                 seed = as_py_int(seed, "seed"), device = device), as_py_options(list(...)))
+                 seed = as_py_seed(seed), device = as_py_str(device, "device")), as_py_options(list(...)))
   shown <- reticulate::py_to_r(do.call(py_call, args))
   names_ <- unlist(shown$target_names)
   relabel <- function(v) {

@@ -33,11 +33,11 @@ fit_pseudo_label <- function(x, y, threshold = 0.95, rounds = 3, round_epochs = 
                              seed = NULL, device = "auto", verbose = TRUE) {
   labels <- as_py_labels(y, classes = classes, allow_na = TRUE)
   as_r_model(py_call(
-    selfsup_py$fit_pseudo_label, as_py_array(x), labels$codes, threshold = threshold,
+    selfsup_py$fit_pseudo_label, as_py_array(x), labels$codes, threshold = as_py_num(threshold, "threshold"),
     rounds = as_py_int(rounds, "rounds"), round_epochs = as_py_int(round_epochs, "round_epochs"),
-    classes = labels$classes, encoder = encoder, epochs = as_py_int(epochs, "epochs"),
-    batch_size = as_py_int(batch_size, "batch_size"), validation_split = validation_split, lr = lr,
-    seed = as_py_int(seed, "seed"), device = device, verbose = verbose
+    classes = labels$classes, encoder = as_py_str(encoder, "encoder"), epochs = as_py_int(epochs, "epochs"),
+    batch_size = as_py_int(batch_size, "batch_size"), validation_split = as_py_num(validation_split, "validation_split"), lr = as_py_num(lr, "lr"),
+    seed = as_py_seed(seed), device = as_py_str(device, "device"), verbose = as_py_bool(verbose, "verbose")
   ))
 }
 
@@ -73,8 +73,8 @@ label_spreading <- function(x, y, n_neighbors = 7, alpha = 0.2, max_iter = 30, t
   labels <- as_py_labels(y, classes = classes, allow_na = TRUE)
   as_r_label_spreading(py_call(
     selfsup_py$label_spreading, as_py_array(x), labels$codes, n_neighbors = as_py_int(n_neighbors, "n_neighbors"),
-    alpha = alpha, max_iter = as_py_int(max_iter, "max_iter"), tol = tol, classes = labels$classes,
-    device = device
+    alpha = alpha, max_iter = as_py_int(max_iter, "max_iter"), tol = as_py_num(tol, "tol"), classes = labels$classes,
+    device = as_py_str(device, "device")
   ))
 }
 
@@ -114,11 +114,11 @@ fit_fixmatch <- function(x, y, threshold = 0.95, lambda_u = 1, mu = 7, flip = FA
                          seed = NULL, device = "auto", verbose = TRUE) {
   labels <- as_py_labels(y, classes = classes, allow_na = TRUE)
   as_r_model(py_call(
-    selfsup_py$fit_fixmatch, as_py_array(x), labels$codes, threshold = threshold, lambda_u = lambda_u,
-    mu = as_py_int(mu, "mu"), flip = flip, classes = labels$classes, encoder = encoder,
+    selfsup_py$fit_fixmatch, as_py_array(x), labels$codes, threshold = as_py_num(threshold, "threshold"), lambda_u = as_py_num(lambda_u, "lambda_u"),
+    mu = as_py_int(mu, "mu"), flip = as_py_bool(flip, "flip"), classes = labels$classes, encoder = as_py_str(encoder, "encoder"),
     epochs = as_py_int(epochs, "epochs"), batch_size = as_py_int(batch_size, "batch_size"),
-    validation_split = validation_split, lr = lr, seed = as_py_int(seed, "seed"), device = device,
-    verbose = verbose
+    validation_split = as_py_num(validation_split, "validation_split"), lr = as_py_num(lr, "lr"), seed = as_py_seed(seed), device = as_py_str(device, "device"),
+    verbose = as_py_bool(verbose, "verbose")
   ))
 }
 

@@ -28,17 +28,47 @@
 fit_supervised <- function(x, y, model = NULL, classes = NULL, encoder = "cnn", epochs = 10,
                            batch_size = 64, validation_split = 0, lr = 0.001, seed = NULL,
                            device = "auto", verbose = TRUE) {
+  x_py <- as_py_array(x)
   model_py <- if (is.null(model)) NULL else as_py_model(model)
   labels <- as_py_labels(y, classes = if (is.null(model)) classes else model$classes)
   fitted <- py_call(
-    selfsup_py$fit_supervised, as_py_array(x), labels$codes,
-    model = model_py, classes = if (is.null(model)) labels$classes else NULL, encoder = encoder,
-    epochs = as_py_int(epochs, "epochs"), batch_size = as_py_int(batch_size, "batch_size"),
-    validation_split = validation_split, lr = lr, seed = as_py_int(seed, "seed"),
-    device = device, verbose = verbose
+    selfsup_py$fit_supervised, x_py, labels$codes,
+    model = model_py, classes = if (is.null(model)) labels$classes else NULL,
+    encoder = as_py_str(encoder, "encoder"), epochs = as_py_int(epochs, "epochs"),
+    batch_size = as_py_int(batch_size, "batch_size"),
+    validation_split = as_py_num(validation_split, "validation_split"), lr = as_py_num(lr, "lr"),
+    seed = as_py_seed(seed), device = as_py_str(device, "device"), verbose = as_py_bool(verbose, "verbose")
   )
-  as_r_model(fitted)
+  if (is.null(model)) as_r_model(fitted) else model_changed(model)
 }
+
+#' Train a model further: the model-first verb for pipes
+#'
+#' `fit(model, x, y, ...)` trains `model` in place on labelled images and returns it, so that
+#' `build_model(c(28, 28), 10) |> fit(x, y, epochs = 5) |> evaluate(x_test, y_test)` reads as in
+#' keras and luz (whose `fit()` is the same generic, from the generics package: attaching them
+#' together masks nothing). It is [fit_supervised()] with `model` first.
+#'
+#' @param object A `selfsup_model` classifier (from [build_model()], [fit_supervised()], ...).
+#' @param x,y Images and labels (as for [fit_supervised()]).
+#' @param ... Settings of [fit_supervised()]: `epochs`, `batch_size`, `validation_split`, `lr`,
+#'   `seed`, `device`, `verbose`.
+#' @returns `object`, trained (visibly, for pipes).
+#' @family supervised
+#' @importFrom generics fit
+#' @method fit selfsup_model
+#' @export
+fit.selfsup_model <- function(object, x, y, ...) {
+  extra <- intersect(names(list(...)), c("model", "classes", "encoder"))
+  if (length(extra)) {
+    stop(sprintf("fit(model, x, y) trains `model` as it is; `%s` cannot be changed here.", extra[1]), call. = FALSE)
+  }
+  fit_supervised(x, y, model = object, ...)
+}
+
+#' @importFrom generics fit
+#' @export
+generics::fit
 
 #' Loss and accuracy of a classifier
 #'
@@ -59,7 +89,7 @@ evaluate <- function(model, x, y, batch_size = 1024, device = "auto") {
   py <- as_py_model(model)
   labels <- as_py_labels(y, classes = model$classes)
   py_call(selfsup_py$evaluate, py, as_py_array(x), labels$codes,
-          batch_size = as_py_int(batch_size, "batch_size"), device = device)
+          batch_size = as_py_int(batch_size, "batch_size"), device = as_py_str(device, "device"))
 }
 
 #' Predict classes or class probabilities
@@ -70,6 +100,7 @@ evaluate <- function(model, x, y, batch_size = 1024, device = "auto") {
 #' @param batch_size Samples per forward pass.
 #' @param device `"auto"`, `"cpu"` or `"cuda"`.
 #' @param ... Unused.
+#' @param newdata The images, as `x` (the name [stats::predict()] methods use).
 #' @returns A factor with the model's classes as levels, or a probability matrix.
 #' @family supervised
 #' @seealso Python: `selfsup.predict()`.
@@ -81,11 +112,17 @@ evaluate <- function(model, x, y, batch_size = 1024, device = "auto") {
 #' round(predict(m, d$test$x[1:3, , ], type = "prob"), 2)
 #' @export
 predict.selfsup_model <- function(object, x, type = c("class", "prob"), batch_size = 1024,
-                                  device = "auto", ...) {
+                                  device = "auto", ..., newdata = NULL) {
+  if (!is.null(newdata)) {
+    if (!missing(x)) stop("give the images as `x` or as `newdata`, not both.", call. = FALSE)
+    x <- newdata
+  } else if (missing(x)) {
+    stop("`x` (or `newdata`) is missing: the images to predict.", call. = FALSE)
+  }
   type <- match.arg(type)
   py <- as_py_model(object, "object")
   out <- py_call(selfsup_py$predict, py, as_py_array(x), type = type,
-                 batch_size = as_py_int(batch_size, "batch_size"), device = device)
+                 batch_size = as_py_int(batch_size, "batch_size"), device = as_py_str(device, "device"))
   if (type == "class") return(as_r_labels(out, object$classes))
   colnames(out) <- object$classes
   out

@@ -16,7 +16,8 @@
 #' @param seed Seed; the same seed gives the same clusters.
 #' @param device `"auto"` (GPU when available), `"cpu"` or `"cuda"`.
 #' @returns A `selfsup_kmeans` list: `cluster` (1-based integers), `centers` (`k` rows, each
-#'   shaped like a sample), `inertia` (sum of squared distances to the centres), `iterations`,
+#'   shaped like a sample), `inertia` (sum of squared distances to the centres), `within_ss` (its
+#'   share of each cluster), `iterations`,
 #'   `n_init`, `seed`.
 #' @family unsupervised
 #' @seealso Python: `selfsup.k_means()`; R's own [stats::kmeans()].
@@ -30,7 +31,7 @@
 k_means <- function(x, k, n_init = 10, max_iter = 300, tol = 1e-4, seed = NULL, device = "auto") {
   as_r_kmeans(py_call(selfsup_py$k_means, as_py_array(x), as_py_int(k, "k"),
                       n_init = as_py_int(n_init, "n_init"), max_iter = as_py_int(max_iter, "max_iter"),
-                      tol = tol, seed = as_py_int(seed, "seed"), device = device))
+                      tol = as_py_num(tol, "tol"), seed = as_py_seed(seed), device = as_py_str(device, "device")))
 }
 
 #' Principal component analysis
@@ -53,7 +54,7 @@ k_means <- function(x, k, n_init = 10, max_iter = 300, tol = 1e-4, seed = NULL, 
 #' plot_embedding(p$scores, d$train$y, title = "digits on their first two principal components")
 #' @export
 pca <- function(x, n_components = 2, device = "auto") {
-  as_r_pca(py_call(selfsup_py$pca, as_py_array(x), as_py_int(n_components, "n_components"), device = device))
+  as_r_pca(py_call(selfsup_py$pca, as_py_array(x), as_py_int(n_components, "n_components"), device = as_py_str(device, "device")))
 }
 
 #' Project new data on principal components, and back
@@ -109,9 +110,9 @@ fit_autoencoder <- function(x, latent_dim = 2, kind = "dense", epochs = 10, batc
                             validation_split = 0, lr = 0.001, seed = NULL, device = "auto", verbose = TRUE) {
   as_r_model(py_call(
     selfsup_py$fit_autoencoder, as_py_array(x), latent_dim = as_py_int(latent_dim, "latent_dim"),
-    kind = kind, epochs = as_py_int(epochs, "epochs"), batch_size = as_py_int(batch_size, "batch_size"),
-    validation_split = validation_split, lr = lr, seed = as_py_int(seed, "seed"), device = device,
-    verbose = verbose
+    kind = as_py_str(kind, "kind"), epochs = as_py_int(epochs, "epochs"), batch_size = as_py_int(batch_size, "batch_size"),
+    validation_split = as_py_num(validation_split, "validation_split"), lr = as_py_num(lr, "lr"), seed = as_py_seed(seed), device = as_py_str(device, "device"),
+    verbose = as_py_bool(verbose, "verbose")
   ))
 }
 
@@ -134,14 +135,14 @@ fit_autoencoder <- function(x, latent_dim = 2, kind = "dense", epochs = 10, batc
 #' @export
 encode <- function(model, x, batch_size = 1024, device = "auto") {
   py_call(selfsup_py$encode, as_py_model(model), as_py_array(x),
-          batch_size = as_py_int(batch_size, "batch_size"), device = device)
+          batch_size = as_py_int(batch_size, "batch_size"), device = as_py_str(device, "device"))
 }
 
 #' @rdname encode
 #' @export
 reconstruct <- function(model, x, batch_size = 1024, device = "auto") {
   py_call(selfsup_py$reconstruct, as_py_model(model), as_py_array(x),
-          batch_size = as_py_int(batch_size, "batch_size"), device = device)
+          batch_size = as_py_int(batch_size, "batch_size"), device = as_py_str(device, "device"))
 }
 
 # ------------------------------------------------------------------------------------ methods
@@ -149,8 +150,49 @@ reconstruct <- function(model, x, batch_size = 1024, device = "auto") {
 print.selfsup_kmeans <- function(x, ...) {
   sizes <- tabulate(x$cluster, nbins = nrow(x$centers))
   cat(sprintf("k-means: %d clusters of sizes %s\n", length(sizes), paste(sizes, collapse = ", ")))
-  cat(sprintf("inertia %.6g after %d iterations (best of %d starts, seed %d)\n",
-              x$inertia, x$iterations, x$n_init, x$seed))
+  cat(sprintf("inertia %.6g after %d iterations (best of %d starts, seed %s)\n",
+              x$inertia, x$iterations, x$n_init, format(x$seed, scientific = FALSE)))
+  invisible(x)
+}
+
+#' Summaries of k-means and PCA results
+#'
+#' @param object A result of [k_means()] or [pca()].
+#' @param ... Unused.
+#' @returns `summary(k_means(...))`: a data frame with one row per cluster (`cluster`, `size`,
+#'   `within_ss`: the squared distances of its samples to its centre), printed with the totals.
+#'   `summary(pca(...))`: a list whose `importance` matrix has, as [stats::prcomp()]'s summary,
+#'   the standard deviation, proportion of variance and cumulative proportion of each component.
+#' @family unsupervised
+#' @export
+summary.selfsup_kmeans <- function(object, ...) {
+  k <- nrow(object$centers)
+  structure(data.frame(cluster = seq_len(k), size = tabulate(object$cluster, k), within_ss = object$within_ss),
+            inertia = object$inertia, iterations = object$iterations, n_init = object$n_init,
+            class = c("selfsup_kmeans_summary", "data.frame"))
+}
+
+#' @export
+print.selfsup_kmeans_summary <- function(x, ...) {
+  cat(sprintf("k-means: %d clusters, inertia %.6g (%d iterations, best of %d starts)\n", nrow(x),
+              attr(x, "inertia"), attr(x, "iterations"), attr(x, "n_init")))
+  print(structure(x, class = "data.frame", inertia = NULL, iterations = NULL, n_init = NULL), row.names = FALSE)
+  invisible(x)
+}
+
+#' @rdname summary.selfsup_kmeans
+#' @export
+summary.selfsup_pca <- function(object, ...) {
+  importance <- rbind("Standard deviation" = sqrt(object$explained_variance),
+                      "Proportion of Variance" = object$explained_variance_ratio,
+                      "Cumulative Proportion" = cumsum(object$explained_variance_ratio))
+  structure(list(importance = importance, n_features = length(object$mean)), class = "selfsup_pca_summary")
+}
+
+#' @export
+print.selfsup_pca_summary <- function(x, ...) {
+  cat(sprintf("PCA of %d features. Importance of components:\n", x$n_features))
+  print(x$importance, digits = 4)
   invisible(x)
 }
 
