@@ -11,8 +11,6 @@
 """
 from __future__ import annotations
 
-import os
-import tempfile
 import warnings
 from collections.abc import Callable
 
@@ -38,21 +36,14 @@ def call(fun: Callable, args: list, kwargs: dict, bar: Callable | None, line: Ca
     return [value, [str(w.message) for w in caught], error]
 
 
+
 def model_to_bytes(model) -> bytes:
     """The bytes `save_model()` writes for `model` (R keeps them so that saveRDS() can store a model)."""
-    from .model import save_model
-    with tempfile.TemporaryDirectory(prefix="selfsup-") as folder:
-        path = os.path.join(folder, "model.safetensors")
-        save_model(model, path)
-        with open(path, "rb") as fh:
-            return fh.read()
+    from .model import model_bytes
+    return model_bytes(model)
 
 
-def model_from_bytes(data: bytes):
-    """The model `model_to_bytes()` gave the bytes of (after readRDS() in R)."""
-    from .model import load_model
-    with tempfile.TemporaryDirectory(prefix="selfsup-") as folder:
-        path = os.path.join(folder, "model.safetensors")
-        with open(path, "wb") as fh:
-            fh.write(bytes(data))
-        return load_model(path)
+def model_from_bytes(data):
+    """The model of `model_to_bytes()`'s bytes (after readRDS() in R; R hands them over as a bytearray)."""
+    from .model import model_from_bytes
+    return model_from_bytes(bytes(data), "the model's saved bytes")

@@ -237,13 +237,17 @@ def save_model(model: Model, path: str | os.PathLike) -> str:
         raise ValueError(f"`path` {str(path)!r} is a folder; give a file name such as model.safetensors.")
     if not path.parent.is_dir():
         raise FileNotFoundError(f"`path`'s folder {str(path.parent)!r} does not exist.")
+    write_atomic(path, model_bytes(model))
+    return str(path)
+
+
+def model_bytes(model: Model) -> bytes:
+    """The bytes of the file `save_model()` writes (the R package keeps them for saveRDS())."""
     tensors = {k: v.detach().cpu().contiguous() for k, v in model.net.state_dict().items()}
     meta = {"spec": model.spec, "classes": model.classes, "history": model.history, "task": model.task,
             "frozen": [name for name, layer in model.net.layers()
                        if any(not p.requires_grad for p in layer.parameters())]}
-    data = save_tensors(tensors, metadata={"format": FORMAT, "selfsup": json.dumps(meta)})
-    write_atomic(path, data)
-    return str(path)
+    return save_tensors(tensors, metadata={"format": FORMAT, "selfsup": json.dumps(meta)})
 
 
 def load_model(path: str | os.PathLike) -> Model:
@@ -253,7 +257,12 @@ def load_model(path: str | os.PathLike) -> Model:
     before anything is built: errors say "`path` ... is not a valid selfsup model: <why>".
     """
     path = _check_path(path)
-    meta, net = decode(read_bytes(path), path)
+    return model_from_bytes(read_bytes(path), path)
+
+
+def model_from_bytes(data: bytes, path="the bytes") -> Model:
+    """The model `model_bytes()` gave `data` of, checked whole first (`path` names it in errors)."""
+    meta, net = decode(bytes(data), path)
     model = Model(net, classes=meta["classes"], history=meta["history"], task=meta["task"])
     for name, layer in net.layers():
         if name in meta["frozen"]:
