@@ -1,7 +1,8 @@
 """Ctrl-C in an interactive R session that is fitting a model: it arrives as an R interrupt, promptly,
 and leaves a usable model whose history says how far it got (the interrupted epoch marked `partial`).
 
-A real R process (`R --interactive`) is sent SIGINT a few seconds into the fit. Run this file as a
+A real R process (`R --interactive`) is sent SIGINT a few seconds into training (after the
+progress bar, which interactive R draws on stderr, first shows). Run this file as a
 script for more trials and a summary: `python tests/test_r_interrupt.py 12`.
 """
 import os
@@ -14,7 +15,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 TRIALS = 2      # in `make test`: 5-10 s each on a quiet 2-core machine
-DELAY = 3.0     # seconds into the fit
+DELAY = 1.5     # seconds after the fit's first progress bar appears
 PROMPT = 2.0    # an interrupt must arrive within this many seconds
 
 R_CODE = r"""
@@ -32,7 +33,7 @@ q("no")
 
 
 def one_trial(delay: float = DELAY, timeout: float = 120) -> dict:
-    """Start R, fit, press Ctrl-C `delay` seconds after the fit starts; what R made of it."""
+    """Start R, fit, press Ctrl-C `delay` seconds after training starts; what R made of it."""
     env = dict(os.environ, R_LIBS=os.environ.get("R_LIBS", ""))
     proc = subprocess.Popen(["R", "--interactive", "--no-save", "--quiet"], stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, cwd=ROOT, text=True)
@@ -42,7 +43,7 @@ def one_trial(delay: float = DELAY, timeout: float = 120) -> dict:
     deadline = time.time() + timeout
     for line in proc.stdout:
         lines.append(line)
-        if line.startswith("READY") and sent is None:
+        if line.startswith("Epoch 1/") and sent is None:  # the bar: training has started
             time.sleep(delay)
             sent = time.time()
             proc.send_signal(signal.SIGINT)
@@ -77,7 +78,7 @@ if __name__ == "__main__":
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 12
     results = []
     for i in range(n):
-        t = one_trial(delay=DELAY + (i % 4) * 0.7)   # 3.0, 3.7, 4.4, 5.1 s into the fit
+        t = one_trial(delay=DELAY + (i % 4) * 0.7)   # 1.5, 2.2, 2.9, 3.6 s into training
         results.append(t)
         print(f"trial {i + 1}: {t['result']:<10} after {t['seconds']:.3f} s; {t['rows']} history rows, "
               f"last partial {t['partial']}; usable {t['usable']}", flush=True)
