@@ -17,6 +17,8 @@ R_ONLY = {
     "fit": "the generics package's fit(), re-exported so that keras3/luz users can pipe a model (fit.selfsup_model)",
     "plot_embedding": "an R plot (ggplot2); Python users plot with matplotlib themselves",
     "plot_reconstructions": "an R plot (ggplot2)",
+    "install_selfsup": "sets up the Python side from R; Python users pip install the package",
+    "selfsup_available": "whether R finds the Python side (for examples and tests)",
 }
 # Public Python functions without an R function of the same name.
 PY_ONLY = {
