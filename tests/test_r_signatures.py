@@ -3,14 +3,12 @@
 Deliberate differences are listed here, each with its reason; anything else that differs fails,
 so an option added on one side only is caught.
 """
-import dataclasses
 import inspect
 import json
 
 import pytest
 
 import selfsup as ss
-from selfsup.reinforcement import DQNSettings
 
 # R functions without a Python twin.
 R_ONLY = {
@@ -34,8 +32,6 @@ RENAMED = {
 }
 # Python's **options spelled `...` in R.
 DOTS = {"ssl_pretrain": "task_options", "ssl_show": "task_options", "rl_env": "kwargs"}
-# A Python function that takes its settings as **kwargs of a dataclass.
-SETTINGS = {"rl_dqn": DQNSettings}
 
 R_FORMALS = r"""
 local({
@@ -62,12 +58,7 @@ def r_formals(r):
 
 
 def python_params(name):
-    params = [p for p in inspect.signature(getattr(ss, name)).parameters.values()]
-    if name in SETTINGS:  # rl_dqn(env, **settings): the settings are the dataclass's fields
-        params = [p for p in params if p.kind != p.VAR_KEYWORD]
-        return [(p.name, p.default) for p in params] + [
-            (f.name, f.default if f.default is not dataclasses.MISSING else f.default_factory())
-            for f in dataclasses.fields(SETTINGS[name])]
+    params = inspect.signature(getattr(ss, name)).parameters.values()
     return [("..." if p.kind == p.VAR_KEYWORD else p.name, p.default) for p in params]
 
 
