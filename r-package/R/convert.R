@@ -117,6 +117,16 @@ as_py_seed <- function(x, arg = "seed") {
 
 draw_seed <- function() sample.int(.Machine$integer.max, 1L) - 1L
 
+# A whole number that may pass R's integers (bytes, e.g. device_budget), exact up to 2^53; NULL stays NULL.
+as_py_big_int <- function(x, arg) {
+  if (is.null(x)) return(NULL)
+  if (!is.numeric(x) || length(x) != 1L || is.na(x) || !is.finite(x) || x != round(x)) {
+    stop_value(arg, "a single whole number (or NULL)", x)
+  }
+  if (abs(x) > 2^53) stop_value(arg, "at most 2^53 = 9007199254740992 (larger whole numbers are not exact in R)", x)
+  if (abs(x) <= .Machine$integer.max) as.integer(x) else as.numeric(x)
+}
+
 # NULL (one seed per model drawn from R's random numbers), or one whole number per model.
 as_py_seeds <- function(seeds, n, arg = "seeds") {
   if (is.null(seeds)) return(lapply(seq_len(n), function(i) draw_seed()))

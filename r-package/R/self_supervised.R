@@ -31,6 +31,8 @@ ssl_tasks <- function() {
 #' @param seed Seed for weights, batch order and every pseudo-label; the same seed gives the same model.
 #' @param device `"auto"` (GPU when available), `"cpu"` or `"cuda"`.
 #' @param verbose Show progress.
+#' @param device_budget Bytes of data kept on the device at once (`NULL`: all of it); more is streamed
+#'   in chunks.
 #' @param ... Options of the task, e.g. `all_rotations = TRUE` (rotation), `n_permutations = 30`
 #'   (jigsaw), `temperature = 0.5` (simclr); an unknown option is an error listing the valid ones.
 #' @returns A `selfsup_model` with the pretext head; `model$task` is the task, `model$history`
@@ -45,11 +47,14 @@ ssl_tasks <- function() {
 #' plot(pre)
 #' @export
 ssl_pretrain <- function(x, task = "rotation", encoder = "cnn", epochs = 10, batch_size = 64,
-                         validation_split = 0, lr = 0.001, seed = NULL, device = "auto", verbose = TRUE, ...) {
-  args <- c(list(selfsup_py$ssl_pretrain, as_py_ssl_data(x), task = as_py_str(task, "task"), encoder = as_py_str(encoder, "encoder"),
-                 epochs = as_py_int(epochs, "epochs"), batch_size = as_py_int(batch_size, "batch_size"),
-                 validation_split = as_py_num(validation_split, "validation_split"), lr = as_py_num(lr, "lr"), seed = as_py_seed(seed),
-                 device = as_py_str(device, "device"), verbose = as_py_bool(verbose, "verbose")), as_py_options(list(...)))
+                         validation_split = 0, lr = 0.001, seed = NULL, device = "auto", verbose = TRUE,
+                         device_budget = NULL, ...) {
+  args <- c(list(selfsup_py$ssl_pretrain, as_py_ssl_data(x), task = as_py_str(task, "task"),
+                 encoder = as_py_str(encoder, "encoder"), epochs = as_py_int(epochs, "epochs"),
+                 batch_size = as_py_int(batch_size, "batch_size"),
+                 validation_split = as_py_num(validation_split, "validation_split"), lr = as_py_num(lr, "lr"),
+                 seed = as_py_seed(seed), device = as_py_str(device, "device"), verbose = as_py_bool(verbose, "verbose"),
+                 device_budget = as_py_big_int(device_budget, "device_budget")), as_py_options(list(...)))
   as_r_model(do.call(py_call, args))
 }
 
