@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 
 SEMINAR_OUT ?= seminar-output
 
-.PHONY: install test test-python test-r seminar bench lint check docs r-tarball
+.PHONY: install test test-python test-r seminar report bench lint check docs r-tarball
 
 install:
 	tools/install.sh
@@ -39,6 +39,13 @@ lint:
 seminar:
 	SEMINAR_PRESET=$(if $(QUICK),quick,full) SEMINAR_OUT="$(SEMINAR_OUT)" SEMINAR_DATA="$(SEMINAR_DATA)" \
 	  Rscript r-package/inst/seminar/seminar.R
+
+# The seminar as ONE self-contained HTML page, $(SEMINAR_OUT)/seminar-report.html: runs seminar.R
+# (QUICK=1: the CPU preset) unless $(SEMINAR_OUT) holds a run of that preset (RERUN=1 forces one),
+# then narrates its figures and table. BEST_PIPELINE=file.csv adds the best-pipeline table.
+report:
+	SEMINAR_PRESET=$(if $(QUICK),quick,full) SEMINAR_OUT="$(SEMINAR_OUT)" SEMINAR_DATA="$(SEMINAR_DATA)" \
+	  BEST_PIPELINE="$(BEST_PIPELINE)" RERUN="$(RERUN)" Rscript tools/report.R
 
 # selfsup vs plain-PyTorch references (never part of `make test`). BENCH_ARGS="--device cuda --epochs 2"
 bench:

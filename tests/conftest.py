@@ -1,5 +1,7 @@
 """Fixtures shared by the Python tests and the rpy2 agreement tests."""
 import json
+import os
+import subprocess
 import warnings
 from pathlib import Path
 
@@ -29,6 +31,22 @@ def small(digits):
     """200 training and 60 test digits: enough to learn something in seconds."""
     tr, te = digits["train"], digits["test"]
     return tr["x"][:200], tr["y"][:200], te["x"][:60], te["y"][:60]
+
+
+# The seminar script's tiny preset on the 8x8 digits (1 epoch per step, 2 replicates), seed 3:
+# what test_seminar.py compares with the Python twin and test_report.py renders.
+SEMINAR_TINY = dict(SEMINAR_PRESET="tiny", SEMINAR_DATASET="digits", SEMINAR_DEVICE="cpu", SEMINAR_SEED="3",
+                    OMP_NUM_THREADS="1")
+
+
+@pytest.fixture(scope="session")
+def seminar_r_tiny(tmp_path_factory):
+    """seminar.R run once through Rscript, as a user would; returns its output folder."""
+    out = tmp_path_factory.mktemp("seminar") / "r"
+    env = dict(os.environ, SEMINAR_OUT=str(out), **SEMINAR_TINY)
+    subprocess.run(["Rscript", str(ROOT / "r-package" / "inst" / "seminar" / "seminar.R")], env=env,
+                   check=True, capture_output=True)
+    return out
 
 
 @pytest.fixture(scope="session")

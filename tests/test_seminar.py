@@ -1,16 +1,12 @@
 """The seminar script (R) and its Python twin give the same results table for the same seed.
 
 Runs the whole script end to end, on the 8x8 digits with the `tiny` preset (1 epoch per step,
-2 replicates), through Rscript as a user would, and compares the CSVs byte for byte.
+2 replicates), through Rscript as a user would (conftest's seminar_r_tiny), and compares the CSVs
+byte for byte.
 """
-import os
-import subprocess
-
 import numpy as np
 
 from selfsup import seminar
-
-from conftest import ROOT
 
 
 def test_rotate_matches_numpy_and_turns_counter_clockwise():
@@ -20,14 +16,10 @@ def test_rotate_matches_numpy_and_turns_counter_clockwise():
     np.testing.assert_array_equal(turned[1], x[1])
 
 
-def test_r_script_and_python_twin_write_the_same_table(tmp_path):
-    env = dict(os.environ, SEMINAR_PRESET="tiny", SEMINAR_DATASET="digits", SEMINAR_OUT=str(tmp_path / "r"),
-               SEMINAR_DEVICE="cpu", SEMINAR_SEED="3", OMP_NUM_THREADS="1")
-    subprocess.run(["Rscript", str(ROOT / "r-package" / "inst" / "seminar" / "seminar.R")], env=env,
-                   check=True, capture_output=True)
+def test_r_script_and_python_twin_write_the_same_table(seminar_r_tiny, tmp_path):
     rows = seminar.run("digits", preset="tiny", seed=3, device="cpu", verbose=False)
     csv_path, _ = seminar.write_table(rows, tmp_path / "py", "results-python")
-    assert (tmp_path / "r" / "results-r.csv").read_text() == csv_path.read_text()
+    assert (seminar_r_tiny / "results-r.csv").read_text() == csv_path.read_text()
     for png in ["01-images", "02-history", "03-supervised-150", "04-rotations", "04-pretext-history",
                 "06-comparison"]:
-        assert (tmp_path / "r" / f"{png}.png").stat().st_size > 5000
+        assert (seminar_r_tiny / f"{png}.png").stat().st_size > 5000

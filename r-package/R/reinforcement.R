@@ -330,10 +330,24 @@ print.selfsup_rl_evaluation <- function(x, ...) {
 
 #' @export
 print.selfsup_rl_episode <- function(x, ...) {
-  for (frame in x$frames) cat(frame, "\n", sep = "")
+  frames <- if (ansi_colours()) x$frames else plain_frames(x$frames)
+  for (frame in frames) cat(frame, "\n", sep = "")
   end <- if (x$success) "success" else if (x$truncated) "cut at the step limit" else "failure"
   cat(sprintf("%s: %d steps, return %g (%s)\n", x$env_id %||% "episode", length(x$actions), x$total_return, end))
   invisible(x)
+}
+
+# gymnasium draws text environments with ANSI colours: the agent's cell on a coloured background
+# (FrozenLake, Taxi), places in coloured letters. Where colours do not show (knitr, a file, a dumb
+# terminal) the agent's cell becomes "@" and the letters stay, without the escape codes.
+ansi_colours <- function() {
+  (isatty(stdout()) || nzchar(Sys.getenv("RSTUDIO"))) && Sys.getenv("TERM") != "dumb" &&
+    !isTRUE(getOption("knitr.in.progress"))
+}
+
+plain_frames <- function(frames) {
+  frames <- gsub("\033\\[(?:[0-9]+;)*4[0-7]m.\033\\[0m", "@", frames, perl = TRUE)   # background: the agent
+  gsub("\033\\[[0-9;]*m", "", frames, perl = TRUE)
 }
 
 # Column names used inside ggplot2::aes().

@@ -202,6 +202,15 @@ md <- c(paste0("| ", paste(names(cells), collapse = " | "), " |"), paste0("|", s
         apply(cells, 1, function(r) paste0("| ", paste(trimws(r), collapse = " | "), " |")))
 writeLines(md, file.path(out, "results-r.md"))
 writeLines(md)
+# How this run was made, for the report (make report): preset, data, device and its reason, time.
+used <- selfsup_device(device)
+utils::write.csv(data.frame(
+  preset = preset, data = dataset, seed = seed, replicates = recipe$replicates, n_labelled = recipe$n_labelled,
+  epochs = recipe$epochs, device = used$device, device_reason = used$reason,
+  minutes = round(as.numeric(difftime(Sys.time(), started, units = "mins")), 2),
+  finished = format(Sys.time(), "%Y-%m-%d %H:%M %Z"), selfsup = format(utils::packageVersion("selfsup")),
+  r_version = R.version.string
+), file.path(out, "run-r.csv"), row.names = FALSE)
 say(sprintf("done in %.1f minutes; figures and results-r.csv / results-r.md are in %s",
             as.numeric(difftime(Sys.time(), started, units = "mins")), normalizePath(out)))
 say(sprintf("median test accuracy with %d labels: supervised %.4f, self-supervised %.4f",

@@ -61,6 +61,9 @@ test_that("Q-learning learns deterministic FrozenLake; evaluate and play take it
   expect_equal(ep$action_names, colnames(q$q)[ep$actions])
   expect_true(ep$success)
   expect_output(print(ep), "6 steps, return 1 \\(success\\)")
+  shown <- capture.output(print(ep))          # not a terminal: no escape codes, the agent is "@"
+  expect_false(any(grepl("\033", shown, fixed = TRUE)))
+  expect_equal(shown[3:6], c("@FFF", "FHFH", "FFFH", "HFFG"))
 })
 
 test_that("policies can be factors, 1-based integers, R functions or 'random'", {
