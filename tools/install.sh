@@ -9,11 +9,11 @@ PY=${PYTHON:-python3}
 step() { printf '\n==> %s\n' "$*"; }
 
 # 1. Debian packages: R, the R packages the twin and its tests use, the data sets; knitr, rmarkdown
-#    and pandoc for the vignettes and `make report`; chromium and its driver for the report's
-#    browser test (tests/test_report.py drives them through selenium).
+#    and pandoc for the vignettes and `make report` (qpdf: R CMD check --as-cran wants it for them);
+#    chromium and its driver for the report's browser test (tests/test_report.py, through selenium).
 DEBS="r-base-core r-base-dev r-cran-testthat r-cran-jsonlite r-cran-ggplot2 r-cran-rcpp r-cran-rcpptoml
       r-cran-here r-cran-generics r-cran-png r-cran-rappdirs r-cran-withr r-cran-rlang r-cran-matrix r-cran-roxygen2
-      r-cran-janeaustenr r-cran-knitr r-cran-rmarkdown pandoc chromium chromium-driver
+      r-cran-janeaustenr r-cran-knitr r-cran-rmarkdown pandoc qpdf chromium chromium-driver
       dataset-fashion-mnist xz-utils"
 missing=$(for p in $DEBS; do dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed' || echo "$p"; done)
 if [ -n "$missing" ]; then
