@@ -10,7 +10,6 @@ import pytest
 
 import selfsup as ss
 from selfsup import cli
-from test_distributed import free_port
 
 SETTINGS = ["--epochs", "1", "--seed", "3", "--device", "cpu", "--quiet"]
 
@@ -77,11 +76,11 @@ def test_bad_sizes_are_usage_errors(digits_npy):
 
 
 def test_under_torchrun_on_two_ranks_and_loaded_in_r(digits_npy, tmp_path, r):
-    """torchrun -m selfsup pretrain: rank 0 saves one model, which R and Python load alike and which
-    is one process's model up to float rounding (tests/test_distributed.py says why)."""
+    """torchrun -m selfsup pretrain, as torchrun_command() writes it: rank 0 saves one model, which R
+    and Python load alike and which is one process's model up to float rounding (test_distributed.py
+    says why)."""
     out = tmp_path / "m.safetensors"
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", str(free_port()),
-           "-m", "selfsup", "pretrain", "--data", str(digits_npy), "--out", str(out), "--batch-size", "64", *SETTINGS]
+    cmd = ss.torchrun_command(digits_npy, out, nproc_per_node=2, epochs=1, seed=3, device="cpu", quiet=True)
     run = subprocess.run(cmd, capture_output=True, text=True, timeout=240,
                          env={**os.environ, "OMP_NUM_THREADS": "1"})
     assert run.returncode == 0, run.stdout + run.stderr
@@ -93,3 +92,34 @@ def test_under_torchrun_on_two_ranks_and_loaded_in_r(digits_npy, tmp_path, r):
     for name, value in weights_of(saved).items():
         np.testing.assert_array_equal(r.get(f"get_weights(m)[['{name}']]"), value)
     assert r.get("nrow(m$history)")[0] == 1
+
+
+def test_torchrun_command_words():
+    cmd = ss.torchrun_command("x.npy", "m.safetensors", nproc_per_node=2, epochs=3.0, device_budget="2G",
+                              quiet=True, options={"region": 0.25})
+    assert cmd == [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2", "-m",
+                   "selfsup", "pretrain", "--data", "x.npy", "--out", "m.safetensors", "--epochs", "3",
+                   "--device-budget", "2G", "--quiet", "--option", "region=0.25"]
+    # what it says is what the command line reads
+    args = cli._parser().parse_args(cmd[cmd.index("pretrain"):])
+    assert (args.epochs, args.device_budget, args.quiet, dict(args.option)) == (3, 2 * 2**30, True, {"region": 0.25})
+
+
+@pytest.mark.parametrize("kwargs, error, message", [
+    (dict(nnodes=2), ValueError, "`rdzv_endpoint` must be \"host:port\" when `nnodes` > 1"),
+    (dict(epoch=3), TypeError, "command 'pretrain' has no setting 'epoch'; its settings are: task, device_budget"),
+    (dict(command="fit", options={"a": 1}), ValueError, "`options` are options of a pretext task"),
+    (dict(command="train"), ValueError, '`command` must be one of "pretrain", "fit"'),
+])
+def test_torchrun_command_errors(kwargs, error, message):
+    with pytest.raises(error, match=message.replace("(", r"\(").replace(")", r"\)")):
+        ss.torchrun_command("x.npy", "m", **kwargs)
+
+
+def test_torchrun_command_from_r_is_pythons(r):
+    got = list(r('torchrun_command("x.npy", "m.safetensors", nproc_per_node = 8, nnodes = 2, '
+                 'rdzv_endpoint = "node1:29400", epochs = 10, lr = 1e-4, task = "simclr", '
+                 'options = list(temperature = 0.2))'))
+    want = ss.torchrun_command("x.npy", "m.safetensors", nproc_per_node=8, nnodes=2, rdzv_endpoint="node1:29400",
+                               epochs=10, lr=1e-4, task="simclr", options={"temperature": 0.2})
+    assert got == want

@@ -2,6 +2,7 @@
 
 The public API is flat: ``import selfsup as ss; ss.fit_supervised(x, y)``.
 """
+from .cli import torchrun_command
 from .data import load_dataset, sample_indices
 from .demo_data import audio_signals, austen_text, build_vocab, encode_text, moving_digits, photo_crops, tokenize
 from .device import DeviceInfo, resolve_device, selfsup_device
@@ -28,6 +29,8 @@ __all__ = [
     "unfreeze_weights", "save_model", "load_model", "resolve_device", "selfsup_device", "DeviceInfo",
     # supervised
     "fit_supervised", "fit_replicates", "evaluate", "predict",
+    # more than one GPU or machine
+    "torchrun_command",
     # unsupervised
     "k_means", "pca", "pca_transform", "pca_inverse", "fit_autoencoder", "encode", "reconstruct",
     "KMeansResult", "PCAResult",

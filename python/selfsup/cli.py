@@ -8,7 +8,7 @@
 file with ``:key`` (``arrays.npz:x_train``), or a data set of `load_dataset` with ``:split``
 (``fashion_mnist:train``; labels come with it). Under torchrun every rank trains its share and
 rank 0 alone prints, writes `--history` and saves `--out`; the saved model loads in Python and R
-(``load_model()``) like any other.
+(``load_model()``) like any other. `torchrun_command()` writes such a command line from code (R too).
 """
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import _validate as v
 from . import distributed
 from .data import DATASETS, load_dataset
 from .model import save_model
@@ -174,3 +175,73 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--quiet", action="store_true", help="no progress bars or summary")
     pretrain.set_defaults(labels=None)
     return parser
+
+
+# --------------------------------------------------------------------- the command line from code
+COMMON_FLAGS = ("encoder", "epochs", "batch_size", "lr", "validation_split", "seed", "device", "history", "timeout",
+                "quiet")
+SETTING_FLAGS = {"pretrain": ("task", "device_budget", *COMMON_FLAGS), "fit": ("labels", *COMMON_FLAGS)}
+
+
+def torchrun_command(data, out, *, command: str = "pretrain", nproc_per_node: int = 1, nnodes: int = 1,
+                     rdzv_endpoint: str | None = None, rdzv_id: str = "selfsup", python: str | None = None,
+                     options: dict | None = None, **settings) -> list[str]:
+    """The command line that runs ``python -m selfsup <command>`` under torchrun, as a list of words.
+
+    Run it on every node (``subprocess.run(cmd)``; in R ``system2(cmd[1], cmd[-1])``), then load
+    `out` with ``load_model()``. One node (`nnodes` = 1): ``--standalone``, torchrun finds a free
+    port itself. Several nodes: every node runs the same command and they meet at `rdzv_endpoint`
+    ("host:port" of a machine all of them reach, e.g. the first node and port 29400).
+
+    Parameters
+    ----------
+    data, out : str
+        `--data` (a .npy file, .npz:KEY, or a data set name[:split]) and `--out` (.safetensors).
+    command : {"pretrain", "fit"}
+    nproc_per_node : int, default=1
+        Processes per node: one per GPU (or a few CPU processes).
+    nnodes : int, default=1
+    rdzv_endpoint, rdzv_id : str
+        Where the nodes meet and the job's name there (several nodes only).
+    python : str, optional
+        The Python that has selfsup and torch; default this one (``sys.executable``).
+    options : dict, optional
+        Options of the pretext task (``--option``), e.g. ``{"all_rotations": True}``.
+    **settings
+        Flags of the command, as ``python -m selfsup <command> --help`` lists them: encoder, epochs,
+        batch_size, lr, validation_split, seed, device, history, timeout, quiet; task and
+        device_budget (bytes, or "2G") for pretrain; labels for fit.
+    """
+    v.check_choice(command, "command", ("pretrain", "fit"))
+    nproc_per_node, nnodes = v.check_int(nproc_per_node, "nproc_per_node"), v.check_int(nnodes, "nnodes")
+    unknown = sorted(set(settings) - set(SETTING_FLAGS[command]))
+    if unknown:
+        raise TypeError(f"command {command!r} has no setting {', '.join(map(repr, unknown))}; its settings are: "
+                        f"{', '.join(SETTING_FLAGS[command])}.")
+    if command == "fit" and options:
+        raise ValueError("`options` are options of a pretext task: command \"pretrain\" only.")
+    launch = ["--standalone"] if nnodes == 1 else _rendezvous(nnodes, rdzv_endpoint, rdzv_id)
+    words = [python or sys.executable, "-m", "torch.distributed.run", *launch, "--nproc_per_node", str(nproc_per_node),
+             "-m", "selfsup", command, "--data", str(data), "--out", str(out)]
+    for name, value in settings.items():
+        if value is None or value is False:
+            continue
+        flag = "--" + name.replace("_", "-")
+        words += [flag] if value is True else [flag, _word(value)]
+    for name, value in (options or {}).items():
+        words += ["--option", f"{name}={json.dumps(value)}"]          # read back as JSON: types survive
+    return words
+
+
+def _rendezvous(nnodes: int, endpoint, rdzv_id) -> list[str]:
+    if not isinstance(endpoint, str) or ":" not in endpoint:
+        raise ValueError(f"`rdzv_endpoint` must be \"host:port\" when `nnodes` > 1 (a machine every node reaches, "
+                         f"e.g. the first node and port 29400); got {endpoint!r}.")
+    return ["--nnodes", str(nnodes), "--rdzv_backend", "c10d", "--rdzv_endpoint", endpoint, "--rdzv_id", str(rdzv_id)]
+
+
+def _word(value) -> str:
+    """A setting as the command line takes it; R's whole doubles (10) as integers ("10", not "10.0")."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)

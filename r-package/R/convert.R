@@ -28,6 +28,7 @@ as_py_array <- function(x, arg = "x") {
                         "fit_supervised(x, y, model = m); to put the model first (pipes), use fit(m, x, y)."),
                  arg, arg), call. = FALSE)
   }
+  if (inherits(x, "numpy.ndarray")) return(x)  # already numpy, e.g. np$load(path, mmap_mode = "r"): left unread
   if (is.data.frame(x)) x <- as.matrix(x)
   if (!is.numeric(x) && !is.logical(x)) {
     stop(sprintf("`%s` must be a numeric array; got %s.", arg, describe(x)), call. = FALSE)
@@ -203,10 +204,10 @@ as_py_ssl_data <- function(x, arg = "x") {
 }
 
 # Task options from `...`: whole numbers become integers (R's 3 is a double), the rest as given.
-as_py_options <- function(options) {
+as_py_options <- function(options,
+                          unnamed = "task options in `...` must be named, e.g. ssl_pretrain(x, \"jigsaw\", n_permutations = 10).") {
   if (length(options) && (is.null(names(options)) || any(!nzchar(names(options))))) {
-    stop("task options in `...` must be named, e.g. ssl_pretrain(x, \"jigsaw\", n_permutations = 10).",
-         call. = FALSE)
+    stop(unnamed, call. = FALSE)
   }
   Map(function(value, name) {
     if (is.atomic(value) && anyNA(value)) stop_value(name, "a value, not NA", value)

@@ -31,8 +31,11 @@ ssl_tasks <- function() {
 #' @param seed Seed for weights, batch order and every pseudo-label; the same seed gives the same model.
 #' @param device `"auto"` (GPU when available), `"cpu"` or `"cuda"`.
 #' @param verbose Show progress.
-#' @param device_budget Bytes of data kept on the device at once (`NULL`: all of it); more is streamed
-#'   in chunks.
+#' @param device_budget Bytes of `x` kept on the device at once; `NULL` (default): all of it. Larger
+#'   data stream through the device in chunks of that size, with the same batches, so the same
+#'   model. Useful for a memory-mapped `.npy` file larger than the GPU, passed as numpy:
+#'   `reticulate::import("numpy", convert = FALSE)$load(path, mmap_mode = "r")`; see also
+#'   [torchrun_command()] for several GPUs.
 #' @param ... Options of the task, e.g. `all_rotations = TRUE` (rotation), `n_permutations = 30`
 #'   (jigsaw), `temperature = 0.5` (simclr); an unknown option is an error listing the valid ones.
 #' @returns A `selfsup_model` with the pretext head; `model$task` is the task, `model$history`
