@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 
 SEMINAR_OUT ?= seminar-output
 
-.PHONY: install test test-python test-r seminar report bench lint check docs r-tarball
+.PHONY: install test test-python test-r seminar report bench few-labels lint check docs r-tarball
 
 install:
 	tools/install.sh
@@ -50,3 +50,8 @@ report:
 # selfsup vs plain-PyTorch references (never part of `make test`). BENCH_ARGS="--device cuda --epochs 2"
 bench:
 	$(PY) bench/bench.py $(BENCH_ARGS)
+
+# Few labels, real gains (issue 11; never part of `make test`): 150 and 1,000 Fashion-MNIST labels, every
+# learner, median over label draws. FEW_LABELS_ARGS="--preset gpu --device cuda" for paper-scale budgets.
+few-labels:
+	$(PY) bench/few_labels.py $(FEW_LABELS_ARGS)

@@ -116,7 +116,7 @@ def test_two_ranks_train_the_one_process_mlp_to_float_tolerance(fits):
     assert_histories_close(history[0], alone.history, 1e-5)
 
 
-@pytest.mark.parametrize("name", ["fixmatch", "autoencoder", "finetune"])
+@pytest.mark.parametrize("name", ["fixmatch", "fixmatch_ema", "autoencoder", "finetune"])
 def test_two_ranks_train_the_one_process_model_to_float_tolerance(fits, name):
     """Dropout masks and augmentations too are the ones one process draws (each rank takes its rows)."""
     out, models = fits
@@ -155,7 +155,9 @@ def test_every_image_task_trains_on_two_ranks_as_on_one(fits):
     off = {}
     for name, model in alone.items():
         for key, value in model.history[-1].items():
-            tol = 1e-2 if key == "mse_fill" else 1e-4   # a baseline metric: each rank's own batch mean
+            # mse_fill: a baseline metric, each rank's own batch mean; simclr: its projection head's batch
+            # norm sees each rank's half of the batch (the paper's global BN would need SyncBatchNorm, GPU only)
+            tol = 1e-2 if key == "mse_fill" or name == "simclr" else 1e-4
             if not close(tasks[name][-1][key], value, tol):
                 off[f"{name}.{key}"] = (tasks[name][-1][key], value)
     assert not off

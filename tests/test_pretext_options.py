@@ -20,13 +20,13 @@ def x(digits):
 
 
 @pytest.mark.parametrize("task, encoder, valid", [
-    ("rotation", "transformer", '"cnn", "mlp"'),     # was: TypeError ... missing 'vocab_size'
-    ("rotation", "cnn1d", '"cnn", "mlp"'),           # was: "too many values to unpack"
-    ("rotation", "dense_ae", '"cnn", "mlp"'),        # was: a rotation net with a 2-unit bottleneck
-    ("inpainting", "conv_ae", '"cnn", "mlp"'),
+    ("rotation", "transformer", '"cnn", "mlp", "convnet"'),     # was: TypeError ... missing 'vocab_size'
+    ("rotation", "cnn1d", '"cnn", "mlp", "convnet"'),           # was: "too many values to unpack"
+    ("rotation", "dense_ae", '"cnn", "mlp", "convnet"'),        # was: a rotation net with a 2-unit bottleneck
+    ("inpainting", "conv_ae", '"cnn", "mlp", "convnet"'),
     ("restoration", "transformer", '"cnn", "cnn1d", "mlp"'),
     ("masked_token", "cnn1d", '"cnn", "transformer"'),
-    ("rotation", 3, '"cnn", "mlp"'),
+    ("rotation", 3, '"cnn", "mlp", "convnet"'),
 ])
 def test_encoder_must_be_one_the_task_can_use(task, encoder, valid, x):
     data = {"restoration": dd.audio_signals(8, samples=32, seed=0), "masked_token": ["a b a b c"] * 4}.get(task, x)

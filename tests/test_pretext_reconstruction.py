@@ -196,7 +196,7 @@ def test_bad_options_and_encoders_are_named(digits):
         ssl_pretrain(x, "inpainting", size=3, **FIT)
     with pytest.raises(ValueError, match=r"`noise` must be one of"):
         ssl_pretrain(x, "denoising", noise="pink", **FIT)
-    with pytest.raises(ValueError, match=r'`encoder` must be one of "cnn", "mlp" for task "autoencoder"; got'):
+    with pytest.raises(ValueError, match=r'`encoder` must be one of "cnn", "mlp", "convnet" for task "autoencoder"; got'):
         ssl_pretrain(x, "autoencoder", encoder="transformer", **FIT)
     with pytest.raises(ValueError, match=r'`encoder` must be one of "cnn", "transformer" for task "masked_token" '
                                          r'\("cnn" means "transformer" here\); got \'mlp\''):

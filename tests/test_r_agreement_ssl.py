@@ -125,6 +125,19 @@ def test_ssl_embed_and_evaluate_identical(r, big, rotation_pair):
         assert got.tolist() == [want["accuracy"], want["train_accuracy"]]
 
 
+def test_ssl_layer_and_probe_penalty_from_r_agree(r, big, rotation_pair):
+    """`layer` is 1-based in R (4 = conv2, 0-based 3 in Python); a given or cross-validated C."""
+    np.testing.assert_array_equal(r.get("ssl_embed(rot, big, layer = 4, device = 'cpu')"),
+                                  ssl_embed(rotation_pair, big[0], layer=3, device="cpu"))
+    x, y = big
+    for c_r, c_py in (("NULL", None), ("0.01", 0.01)):
+        got = r(f"ssl_evaluate(rot, big[1:32,,], yb[1:32], big[33:48,,], yb[33:48], layer = 'dense1', C = {c_r}, "
+                f"device = 'cpu')")
+        want = ssl_evaluate(rotation_pair, x[:32], y[:32], x[32:], y[32:], layer="dense1", C=c_py, device="cpu")
+        assert got.rx2("accuracy")[0] == want["accuracy"] and got.rx2("C")[0] == want["C"]
+        assert got.rx2("layer")[0] == "dense1"
+
+
 @pytest.mark.parametrize("task", ["rotation", "relative_position", "jigsaw", "simclr"])
 def test_ssl_show_identical(r, big, task):
     r(f"sh <- ssl_show(big, '{task}', n = 4, seed = 3)")

@@ -85,6 +85,34 @@ def test_fixmatch_identical(r, data):
     np.testing.assert_array_equal(w_r, ss.get_weights(py)["output.weight"])
 
 
+def test_recipe_options_identical(r, data):
+    """issue 11's options from R: the convnet, weak augmentation, SGD + decay + cosine + EMA, FixMatch from a
+    given model with an EMA teacher, curriculum pseudo-labels on fresh restarts, spreading on features."""
+    x, _, yp, xt = data
+    recipe_r = "optimizer = 'sgd', weight_decay = 5e-4, schedule = 'cosine', ema = 0.9"
+    recipe_py = dict(optimizer="sgd", weight_decay=5e-4, schedule="cosine", ema=0.9)
+    r(f"lab <- which(!is.na(yp)); m0 <- fit_supervised(x[lab,,], yp[lab], encoder = 'convnet', augment = 'weak', "
+      f"flip = TRUE, {recipe_r}, {FIT_R})")
+    lab = np.flatnonzero(yp >= 0)
+    m0 = ss.fit_supervised(x[lab], yp[lab], encoder="convnet", augment="weak", flip=True, **recipe_py, **FIT_PY)
+    np.testing.assert_array_equal(r.get("m0$history$loss"), [row["loss"] for row in m0.history])
+    r(f"fm <- fit_fixmatch(x, yp, model = clone_model(m0), teacher = 'ema', n_ops = 1, threshold = 0.3, mu = 2, {FIT_R})")
+    py = fit_fixmatch(x, yp, model=ss.clone_model(m0), teacher="ema", n_ops=1, threshold=0.3, mu=2, **FIT_PY)
+    np.testing.assert_array_equal(r.get("as.numeric(na.omit(fm$history$mask_rate))"),  # the FixMatch epochs
+                                  [row["mask_rate"] for row in py.history if "mask_rate" in row])
+    np.testing.assert_array_equal(r.get("predict(fm, xt, type = 'prob', device = 'cpu')"),
+                                  ss.predict(py, xt, type="prob", device="cpu"))
+    r(f"pl <- fit_pseudo_label(x, yp, selection = 'curriculum', fresh = TRUE, rounds = 2, augment = 'weak', "
+      f"encoder = 'convnet', {recipe_r}, {FIT_R})")
+    py = fit_pseudo_label(x, yp, selection="curriculum", fresh=True, rounds=2, augment="weak", encoder="convnet",
+                          **recipe_py, **FIT_PY)
+    for col in ("loss", "pseudo_labelled", "round"):
+        np.testing.assert_array_equal(r.get(f"pl$history${col}"), [row[col] for row in py.history], err_msg=col)
+    r("ls <- label_spreading(x, yp, model = m0, layer = 3, n_neighbors = 5, device = 'cpu')")
+    py = label_spreading(x, yp, model=m0, layer=2, n_neighbors=5, device="cpu")
+    np.testing.assert_array_equal(r.get("unname(ls$distributions)"), py.distributions)
+
+
 R_BAD_INPUT = [
     ("k_means(x, 201)", "`k` is 201 but the number of samples in `x` is 200"),
     ("k_means(x, 0)", "`k` must be at least 1; got 0"),
@@ -93,6 +121,9 @@ R_BAD_INPUT = [
     ("fit_fixmatch(x, factor(ifelse(y == '3', '3', NA), levels = levels(y)))", "`y` labels only one class ('3')"),
     ("fit_pseudo_label(x, y)", "`y` has no unlabelled samples"),
     ("fit_autoencoder(x, kind = 'vae')", '`kind` must be one of "dense", "conv"'),
+    ("fit_fixmatch(x, yp, teacher = 'ema', ema = 0)", '`teacher` "ema" needs a moving average of the weights'),
+    ("fit_pseudo_label(x, yp, selection = 'best')", '`selection` must be one of "threshold", "curriculum"'),
+    ("fit_supervised(x, y, optimizer = 'lion')", '`optimizer` must be one of "adam", "sgd"'),
 ]
 
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import selfsup as ss
-from selfsup.self_supervised import (plot_ssl_show, ssl_embed, ssl_evaluate, ssl_finetune, ssl_pretrain, ssl_show,
+from selfsup.self_supervised import (PROBE_CS, linear_probe, plot_ssl_show, ssl_embed, ssl_evaluate, ssl_finetune, ssl_pretrain, ssl_show,
                                      ssl_tasks)
 
 from conftest import DEVICE
@@ -126,14 +126,37 @@ def test_finetune_checks_its_arguments(pretrained, small):
 
 
 def test_embed_gives_encoder_features(pretrained, small, big):
+    """By default the seminar CNN's convolution block (32 maps of 2x2 on 8x8 digits); any layer by name
+    or position."""
     feats = ssl_embed(pretrained, small[0][:10], device=DEVICE)
-    assert feats.shape == (10, 256) and feats.dtype == np.float32
+    assert feats.shape == (10, 32 * 2 * 2) and feats.dtype == np.float32
+    assert ssl_embed(pretrained, small[0][:10], layer="dense1", device=DEVICE).shape == (10, 256)
+    np.testing.assert_array_equal(ssl_embed(pretrained, small[0][:10], layer=5, device=DEVICE), feats)  # drop2
+    with pytest.raises(ValueError, match=r"`layer` 'dense9' is not a layer of the encoder; its layers are: conv1"):
+        ssl_embed(pretrained, small[0], layer="dense9", device=DEVICE)
+    with pytest.raises(ValueError, match=r"`layer` is 9 but the encoder has 9 layers"):
+        ssl_embed(pretrained, small[0], layer=9, device=DEVICE)
     with pytest.raises(ValueError, match=r"samples of shape \(16, 16\), but the model was pretrained on \(8, 8\)"):
         ssl_embed(pretrained, big[0], device=DEVICE)
     jig = ssl_pretrain(big[0], "jigsaw", seed=0, **FIT)
-    assert ssl_embed(jig, big[0][:4], device=DEVICE).shape == (4, 9 * 256)  # every grid tile's features
+    assert ssl_embed(jig, big[0][:4], layer="dense1", device=DEVICE).shape == (4, 9 * 256)  # every tile's features
     classifier = ss.fit_supervised(small[0], small[1], seed=0, **FIT)
-    assert ssl_embed(classifier, small[0][:3], device=DEVICE).shape == (3, 256)
+    assert ssl_embed(classifier, small[0][:3], layer=8, device=DEVICE).shape == (3, 256)
+
+
+def test_probe_penalty_is_tuned_on_the_training_labels():
+    """Cross-validation picks the strongest penalty when the labels are noise, a weak one when the
+    features separate the classes; a given C is used as given."""
+    rng = np.random.default_rng(0)
+    f = rng.normal(size=(60, 20))
+    noise = np.repeat(np.arange(3), 20)
+    assert linear_probe(f, noise)[1] == PROBE_CS[0]
+    separable = f.copy()
+    separable[:, 0] += 10 * noise
+    assert linear_probe(separable, noise)[1] >= 1.0
+    assert linear_probe(f, noise, C=0.5)[1] == 0.5
+    with pytest.warns(UserWarning, match="needs at least 2 labelled samples of every class.*used C = 1"):
+        assert linear_probe(f[:21], noise[:21])[1] == 1.0
 
 
 @pytest.mark.parametrize("protocol", ["linear", "knn"])
@@ -147,8 +170,10 @@ def test_evaluate_matches_sklearn_on_the_embeddings(protocol, pretrained, small)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         if protocol == "linear":
+            assert got["C"] in PROBE_CS and got["layer"] == "drop2"
             scaler = StandardScaler().fit(ftr)
-            ref = LogisticRegression(max_iter=1000).fit(scaler.transform(ftr), y).score(scaler.transform(fte), yt)
+            ref = LogisticRegression(C=got["C"], max_iter=1000).fit(scaler.transform(ftr), y).score(
+                scaler.transform(fte), yt)
         else:
             ref = KNeighborsClassifier(5).fit(normalize(ftr), y).score(normalize(fte), yt)
     assert got["accuracy"] == pytest.approx(ref)

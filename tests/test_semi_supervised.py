@@ -5,8 +5,10 @@ import torch
 from sklearn.datasets import load_digits
 from sklearn.semi_supervised import LabelSpreading
 
+import selfsup as ss
+from selfsup.augment import strong_augment, weak_augment
 from selfsup.semi_supervised import (FixMatch, LabelSpreadingResult, fit_fixmatch, fit_pseudo_label,
-                                     label_spreading, strong_augment, weak_augment)
+                                     label_spreading, select_pseudo_labels)
 from selfsup.supervised import predict
 
 DIGITS = load_digits()
@@ -127,3 +129,96 @@ def test_bad_labels_name_the_argument(fn, y, match):
 def test_bad_settings_name_the_argument(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+# ------------------------------------------------------------------ issue 11: the faithful recipes
+def test_fixmatch_teacher_gives_pseudo_labels_outside_the_training_pass():
+    """With an eval-mode or EMA teacher the training pass sees [weak labelled | strong pool] only, and the
+    pseudo-labels are the teacher's classes where it is sure enough."""
+    gen = torch.Generator().manual_seed(0)
+    pool = torch.from_numpy(IMAGES[:50]).unsqueeze(1)
+    teacher = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(64, 10))
+    with torch.no_grad():
+        teacher[1].weight.zero_()
+        teacher[1].bias.copy_(torch.arange(10.0) * 2)     # always class 9, probability ~0.86
+    y = torch.arange(4)
+    for threshold, pseudo in ((0.5, 9), (0.9, -1)):           # -1: not sure enough, not learnt from
+        task = FixMatch(pool, mu=3, threshold=threshold, lambda_u=1.0, flip=False, teacher="eval")
+        inputs, targets = task.batch(pool[:4], y, gen, teacher=teacher)
+        assert inputs.shape == (4 + 3 * 4, 1, 8, 8) and teacher.training
+        assert targets.tolist() == [0, 1, 2, 3] + [pseudo] * 12
+    logits = torch.zeros(16, 10)
+    logits[4:, 2] = 5.0
+    expected = torch.nn.functional.cross_entropy(logits[:4], y)        # mask 0: the labelled loss only
+    assert torch.isclose(task.loss(logits, targets), expected)
+    assert task.metrics(logits, targets)["mask_rate"] == 0.0
+    sure = torch.cat([y, torch.full((12,), 9)])
+    unsup = torch.nn.functional.cross_entropy(logits[4:], torch.full((12,), 9))
+    assert torch.isclose(task.loss(logits, sure), expected + unsup)
+    assert task.metrics(logits, sure)["mask_rate"] == 1.0
+    with torch.no_grad():                                              # validation: plain classification
+        assert torch.isclose(task.loss(logits[:4], y), expected)
+
+
+def test_fixmatch_pool_includes_the_labelled_images_and_ema_is_the_model_returned():
+    yp = partial(DIGITS.target[:300], 100)
+    seen = {}
+    original = FixMatch.__init__
+
+    def spy(self, unlabelled, *args, **kwargs):
+        seen["pool"] = len(unlabelled)
+        original(self, unlabelled, *args, **kwargs)
+
+    FixMatch.__init__ = spy
+    try:
+        model = fit_fixmatch(IMAGES, yp, epochs=1, batch_size=16, mu=2, validation_split=0.2, teacher="ema",
+                             seed=0, device="cpu", verbose=False)
+    finally:
+        FixMatch.__init__ = original
+    assert seen["pool"] == 300 - 20          # every image but the 20 held-out labelled ones
+    assert model.history[-1]["mask_rate"] >= 0
+    with pytest.raises(ValueError, match='`teacher` "ema" needs a moving average'):
+        fit_fixmatch(IMAGES, yp, teacher="ema", ema=0, device="cpu")
+
+
+def test_fixmatch_continues_a_given_model():
+    yp = partial(DIGITS.target[:300], 100)
+    lab = yp >= 0
+    base = ss.fit_supervised(IMAGES[lab], yp[lab], encoder="convnet", epochs=1, seed=0, device="cpu", verbose=False)
+    before = ss.get_weights(base)["output.weight"].copy()
+    out = fit_fixmatch(IMAGES, yp, model=base, epochs=1, mu=1, seed=0, device="cpu", verbose=False)
+    assert out is base and out.task == "fixmatch" and len(out.history) == 2
+    assert not np.array_equal(before, ss.get_weights(out)["output.weight"])
+
+
+@pytest.mark.parametrize("selection, balanced, expected", [
+    ("threshold", False, [0, 1, 2, 3, 5]),      # confidence >= 0.6
+    ("threshold", True, [0, 1, 3, 5]),          # 2 each, as class 0 has: class 1 keeps 0.99 and 0.9, not 0.8
+    ("curriculum", False, [0, 3]),              # the most confident 2 of 6 (share 1/3)
+    ("curriculum", True, [0, 3]),               # 1 per class (share 1/3 of 6 over 2 classes)
+])
+def test_pseudo_label_selection_rules(selection, balanced, expected):
+    probs = np.array([[0.95, 0.05], [0.7, 0.3], [0.2, 0.8], [0.01, 0.99], [0.55, 0.45], [0.1, 0.9]])
+    keep, labels = select_pseudo_labels(probs, selection, 0.6, 1 / 3, balanced)
+    assert keep.tolist() == expected and labels.tolist() == probs[expected].argmax(1).tolist()
+
+
+def test_pseudo_label_fresh_restarts_from_the_first_weights():
+    """fresh: each round starts again from the weights before round 0, so a fresh round trained on no
+    pseudo-labels equals round 0 trained once more from the start."""
+    yp = partial(DIGITS.target[:300], 100)
+    kw = dict(threshold=0.0, rounds=1, epochs=1, round_epochs=1, seed=3, device="cpu", verbose=False)
+    fresh = fit_pseudo_label(IMAGES, yp, fresh=True, **kw)
+    continued = fit_pseudo_label(IMAGES, yp, fresh=False, **kw)
+    assert [r["round"] for r in fresh.history] == [0, 1] and fresh.history[1]["pseudo_labelled"] > 0
+    assert fresh.history[0] == continued.history[0]
+    assert fresh.history[1]["loss"] != continued.history[1]["loss"]
+
+
+def test_label_spreading_on_learned_features_uses_the_model():
+    yp = partial(DIGITS.target[:300], 60)
+    pre = ss.ssl_pretrain(IMAGES, "rotation", epochs=1, seed=0, device="cpu", verbose=False)
+    on_features = label_spreading(IMAGES, yp, model=pre, layer="dense1", device="cpu")
+    feats = ss.ssl_embed(pre, IMAGES, layer="dense1", device="cpu")
+    feats /= np.linalg.norm(feats, axis=1, keepdims=True)
+    np.testing.assert_array_equal(on_features.distributions, label_spreading(feats, yp, device="cpu").distributions)

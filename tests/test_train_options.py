@@ -70,26 +70,32 @@ def test_cosine_schedule_decays_to_zero(digits):
 
 
 def test_weight_average_follows_the_formula():
+    """avg <- d avg + (1 - d) new with d = min(decay, (1 + t) / (10 + t)): 0.1 at the first update."""
     net = torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.BatchNorm1d(2))
     avg = WeightAverage(net, decay=0.75)
     start = copy.deepcopy(net.state_dict())
-    with torch.no_grad():
-        net[0].weight.add_(1.0)
-        net[1].running_mean.add_(2.0)
-        net[1].num_batches_tracked.add_(3)
-    avg.update(net)
-    state = avg.net.state_dict()
-    torch.testing.assert_close(state["0.weight"], 0.75 * start["0.weight"] + 0.25 * net[0].weight)
-    torch.testing.assert_close(state["1.running_mean"], start["1.running_mean"] + 0.5)
-    assert int(state["1.num_batches_tracked"]) == 3          # counters are copied, not averaged
+    for t, shift in enumerate((1.0, 2.0, 3.0)):
+        with torch.no_grad():
+            net[0].weight.add_(shift)
+            net[1].running_mean.add_(2.0)
+            net[1].num_batches_tracked.add_(3)
+        before = copy.deepcopy(avg.net.state_dict())
+        avg.update(net)
+        d = min(0.75, (1 + t) / (10 + t))
+        state = avg.net.state_dict()
+        torch.testing.assert_close(state["0.weight"], d * before["0.weight"] + (1 - d) * net[0].weight)
+        torch.testing.assert_close(state["1.running_mean"], d * before["1.running_mean"] + (1 - d) * net[1].running_mean)
+        assert int(state["1.num_batches_tracked"]) == 3 * (t + 1)   # counters are copied, not averaged
+    assert not torch.equal(state["0.weight"], start["0.weight"])
     assert not avg.net.training and not any(p.requires_grad for p in avg.net.parameters())
 
 
 def test_fit_ends_with_the_averaged_weights(digits):
-    """With ema=1 the average never moves: the fit returns the initial weights."""
-    before = weights(ss.build_model((8, 8), 10, seed=3))
-    after = weights(trained(digits, seed=3, ema=1.0))
-    assert all(np.array_equal(before[k], after[k]) for k in before)
+    """The fit returns the average: with decay 0 that is the last weights (the same as no average)."""
+    last, plain = weights(trained(digits, seed=3, ema=1e-12)), weights(trained(digits, seed=3))
+    assert all(np.array_equal(last[k], plain[k]) for k in last)
+    averaged = weights(trained(digits, seed=3, ema=0.9))
+    assert not all(np.array_equal(averaged[k], plain[k]) for k in plain)
 
 
 @pytest.mark.parametrize("options", [{"optimizer": "sgd", "weight_decay": 1e-3, "schedule": "cosine", "ema": 0.9}])

@@ -10,6 +10,7 @@
 """
 from __future__ import annotations
 
+import contextlib
 import textwrap
 import warnings
 
@@ -49,7 +50,8 @@ def _task_of(model: Model) -> Pretext | None:
 
 # --------------------------------------------------------------------------------- pretrain
 def ssl_pretrain(x, task: str = "rotation", *, encoder: str = "cnn", epochs: int = 10, batch_size: int = 64,
-                 validation_split: float = 0.0, lr: float = 1e-3, seed: int | None = None,
+                 validation_split: float = 0.0, lr: float = 1e-3, optimizer: str = "adam", weight_decay: float = 0.0,
+                 schedule: str = "constant", ema: float = 0.0, seed: int | None = None,
                  device: str = "auto", verbose: bool = True, device_budget: int | None = None,
                  **task_options) -> Model:
     """Pretrain an encoder on unlabelled data with a pretext task.
@@ -61,12 +63,14 @@ def ssl_pretrain(x, task: str = "rotation", *, encoder: str = "cnn", epochs: int
         (n, height, width[, channels]), uint8/integer pixels 0..255 or floats.
     task : str, default="rotation"
         The pretext task: one of ``[t["name"] for t in ssl_tasks()]``.
-    encoder : {"cnn", "mlp"}, default="cnn"
-        The seminar CNN or an MLP. Multi-patch tasks (relative_position, jigsaw) build it for
-        one patch; for signals (restoration) "cnn" is the 1-D CNN ("cnn1d"), for text
-        (masked_token) the transformer ("transformer"). Each task lists what it can use: any
-        other name is an error naming them.
-    epochs, batch_size, validation_split, lr : training settings (keras' meaning; Adam).
+    encoder : {"cnn", "mlp", "convnet"}, default="cnn"
+        The seminar CNN, an MLP or a small conv net with batch norm. Multi-patch tasks
+        (relative_position, jigsaw) build it for one patch; for signals (restoration) "cnn" is the
+        1-D CNN ("cnn1d"), for text (masked_token) the transformer ("transformer"). Each task lists
+        what it can use: any other name is an error naming them. Tasks that want no dropout while
+        pretraining (simclr) switch the encoder's dropout off for the fit.
+    epochs, batch_size, validation_split, lr : training settings (keras' meaning).
+    optimizer, weight_decay, schedule, ema : the loop's recipe settings, as in ``fit_supervised()``.
     seed : int, optional
         Seeds the initial weights, batch order and every pseudo-label: same seed, same model.
         Drawn when None, and kept as `model.seed`.
@@ -95,7 +99,8 @@ def ssl_pretrain(x, task: str = "rotation", *, encoder: str = "cnn", epochs: int
     >>> model.task
     'rotation'
     """
-    settings = fit_settings(epochs, batch_size, validation_split, lr, seed, device, verbose)
+    settings = fit_settings(epochs, batch_size, validation_split, lr, seed, device, verbose, optimizer,
+                            weight_decay, schedule, ema)
     settings.device_budget = None if device_budget is None else v.check_int(device_budget, "device_budget")
     pretext = _make_task(task, task_options)
     encoder = pretext.check_encoder(encoder)
@@ -104,14 +109,30 @@ def ssl_pretrain(x, task: str = "rotation", *, encoder: str = "cnn", epochs: int
     spec = pretext.spec(x, encoder)
     spec["pretext"] = {"name": task, "options": pretext.options, "data_shape": list(x.shape[1:])}
     model = Model(build_net(spec, seed=settings.seed), classes=None, task=task)
-    fit(model.net, pretext, x, None, settings, model.history)
+    with contextlib.nullcontext() if getattr(pretext, "dropout", True) else _no_dropout(model.net):
+        fit(model.net, pretext, x, None, settings, model.history)
     return model
+
+
+@contextlib.contextmanager
+def _no_dropout(net: torch.nn.Module):
+    """Dropout layers of `net` keep every unit while inside (their rate restored after)."""
+    layers = [(m, m.p) for m in net.modules() if isinstance(m, torch.nn.Dropout)]
+    for layer, _ in layers:
+        layer.p = 0.0
+    try:
+        yield
+    finally:
+        for layer, p in layers:
+            layer.p = p
 
 
 # --------------------------------------------------------------------------------- finetune
 def ssl_finetune(pretrained: Model, x, y, *, classes=None, freeze_epochs: int = 10, finetune_epochs: int = 10,
                  freeze_to=None, batch_size: int = 64, validation_split: float = 0.0, lr: float = 1e-3,
-                 seed: int | None = None, device: str = "auto", verbose: bool = True) -> Model:
+                 augment: str | None = None, flip: bool = False, optimizer: str = "adam", weight_decay: float = 0.0,
+                 schedule: str = "constant", ema: float = 0.0, seed: int | None = None, device: str = "auto",
+                 verbose: bool = True) -> Model:
     """Transfer a pretrained encoder to a classification task, the seminar's way.
 
     A new classifier is built for `x`'s shape with the pretrained model's encoder; every encoder
@@ -133,7 +154,8 @@ def ssl_finetune(pretrained: Model, x, y, *, classes=None, freeze_epochs: int = 
     freeze_to : str or int, optional
         Last layer frozen in the first phase (name or 0-based position); default the encoder's
         last layer. The seminar freezes only the convolution block: ``freeze_to="drop2"``.
-    batch_size, validation_split, lr, seed, device, verbose : as in ``fit_supervised()``.
+    batch_size, validation_split, lr, augment, flip, optimizer, weight_decay, schedule, ema, seed, device, verbose
+        As in ``fit_supervised()``, for each phase (a cosine schedule runs once per phase).
 
     Returns
     -------
@@ -145,7 +167,8 @@ def ssl_finetune(pretrained: Model, x, y, *, classes=None, freeze_epochs: int = 
     finetune_epochs = v.check_int(finetune_epochs, "finetune_epochs", minimum=0)
     if freeze_epochs + finetune_epochs == 0:
         raise ValueError("`freeze_epochs` and `finetune_epochs` are both 0; train at least one epoch.")
-    seed = fit_settings(1, batch_size, validation_split, lr, seed, device, verbose).seed  # fail early; draws a seed
+    seed = fit_settings(1, batch_size, validation_split, lr, seed, device, verbose, optimizer, weight_decay,
+                        schedule, ema).seed  # fail early; draws a seed
     enc = dict(pretrained.spec["encoder"])
     if enc["name"] not in IMAGE_ENCODERS:
         raise ValueError(f"ssl_finetune builds an image classifier from `pretrained`'s encoder, but it has a "
@@ -167,8 +190,9 @@ def ssl_finetune(pretrained: Model, x, y, *, classes=None, freeze_epochs: int = 
                       f"Copied: {', '.join(copied) or 'none'}.", stacklevel=2)
 
     encoder_layers = [name for name, _ in model.net.encoder.named_children()]
-    common = dict(batch_size=batch_size, validation_split=validation_split, lr=lr, seed=seed, device=device,
-                  verbose=verbose)
+    common = dict(batch_size=batch_size, validation_split=validation_split, lr=lr, augment=augment, flip=flip,
+                  optimizer=optimizer, weight_decay=weight_decay, schedule=schedule, ema=ema, seed=seed,
+                  device=device, verbose=verbose)
     if freeze_epochs:
         freeze_weights(model, to_layer=encoder_layers[-1] if freeze_to is None else freeze_to)
         fit_supervised(x, y, model=model, epochs=freeze_epochs, **common)
@@ -195,23 +219,53 @@ def _copy_encoder(source: Model, target: Model) -> tuple[list[str], list[str]]:
 
 
 # ----------------------------------------------------------------------------- representation
-def ssl_embed(model: Model, x, *, batch_size: int = 1024, device: str = "auto") -> np.ndarray:
-    """Encoder features (n, features) of `x`, in eval mode.
+# The layer whose output a probe reads by default, per encoder: where pretext features probe best.
+# The seminar CNN's dense1 is the most pretext-specific layer; its convolution block ("drop2") probed
+# better after both rotation (0.757 vs 0.680) and SimCLR (0.750 vs 0.690) at 150 Fashion-MNIST labels.
+PROBE_LAYERS = {"cnn": "drop2"}
+
+
+def probe_layer(model: Model, layer=None) -> int:
+    """0-based position of the encoder layer `layer` (name or position; None: the encoder's default)."""
+    names = [name for name, _ in model.net.encoder.named_children()]
+    if layer is None:
+        layer = PROBE_LAYERS.get(model.spec["encoder"]["name"], names[-1])
+    if isinstance(layer, str):
+        if layer not in names:
+            raise ValueError(f"`layer` {layer!r} is not a layer of the encoder; its layers are: {', '.join(names)}.")
+        return names.index(layer)
+    index = v.check_int(layer, "layer", minimum=0)
+    if index >= len(names):
+        raise ValueError(f"`layer` is {index} but the encoder has {len(names)} layers (0..{len(names) - 1}).")
+    return index
+
+
+def ssl_embed(model: Model, x, *, layer=None, batch_size: int = 1024, device: str = "auto") -> np.ndarray:
+    """Encoder features (n, features) of `x`, in eval mode, read at `layer` (flattened).
 
     For a pretrained model `x` is data of the kind it was pretrained on; multi-patch tasks
     (relative_position, jigsaw) run the patch encoder on every cell of the grid and concatenate
     (n, cells * features). For a classifier, the output of its encoder (before the head).
+
+    `layer` is an encoder layer's name or 0-based position; default: where pretext features probe
+    best for the encoder (the seminar CNN's convolution block "drop2"; the last layer otherwise).
     """
     check_model(model)
     batch_size = v.check_int(batch_size, "batch_size")
     dev = resolve_device(device)
+    upto = probe_layer(model, layer)
     task = _task_of(model)
     if task is None:
         x = check_inputs_for(model, x)
     else:
         x = task.check_like(x, model.spec["pretext"].get("data_shape"))
     embed = _flat_features if task is None else task.embed
-    return forward_all(model.net.encoder, x, dev, batch_size, apply=embed).numpy()
+    return forward_all(_upto(model.net.encoder, upto), x, dev, batch_size, apply=embed).numpy()
+
+
+def _upto(encoder: torch.nn.Sequential, upto: int) -> torch.nn.Module:
+    """The encoder's layers 0..upto (sharing their weights); the whole encoder when upto is the last."""
+    return encoder if upto == len(encoder) - 1 else torch.nn.Sequential(*list(encoder.children())[:upto + 1])
 
 
 def _flat_features(encoder, xb: torch.Tensor) -> torch.Tensor:
@@ -219,42 +273,92 @@ def _flat_features(encoder, xb: torch.Tensor) -> torch.Tensor:
     return encoder(as_float(xb)).flatten(1)
 
 
-def ssl_evaluate(model: Model, x_train, y_train, x_test, y_test, *, protocol: str = "linear",
-                 n_neighbors: int = 5, max_iter: int = 1000, batch_size: int = 1024,
+# The L2 penalties the linear probe chooses from (C = 1 / penalty, scikit-learn's convention).
+PROBE_CS = tuple(float(c) for c in np.logspace(-4, 2, 7))
+
+
+def linear_probe(f_train: np.ndarray, y_train: np.ndarray, C=None, max_iter: int = 1000):
+    """Standardised features, then multinomial logistic regression with an L2 penalty: the linear probe
+    of the self-supervised literature (Kolesnikov et al. 2019; SimCLR's appendix B.6, which picks the
+    penalty on held-out labels). `C` None: chosen from PROBE_CS by stratified 5-fold cross-validation
+    on the labelled training set only (accuracy, ties broken by log loss); a number: used as given.
+    Returns (the fitted scikit-learn pipeline, C)."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    if C is None:
+        C = _tuned_C(StandardScaler().fit_transform(f_train), y_train, max_iter)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*(lbfgs failed to converge|max_iter).*")
+        clf = make_pipeline(StandardScaler(), LogisticRegression(C=C, max_iter=max_iter))
+        return clf.fit(f_train, y_train), C
+
+
+def _tuned_C(f: np.ndarray, y: np.ndarray, max_iter: int) -> float:
+    """The C of PROBE_CS with the best cross-validated accuracy (then log loss); each fold walks the grid
+    from the strongest penalty up, starting from the previous solution (as LogisticRegressionCV does)."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import log_loss
+    from sklearn.model_selection import StratifiedKFold
+
+    classes = np.unique(y)
+    folds = int(min(5, np.bincount(y)[classes].min()))
+    if folds < 2:
+        warnings.warn("the linear probe's penalty is tuned by cross-validation, which needs at least 2 labelled "
+                      "samples of every class in `y_train`; used C = 1 (give `C` to choose it).", stacklevel=4)
+        return 1.0
+    right, losses = np.zeros(len(PROBE_CS)), np.zeros(len(PROBE_CS))
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*(lbfgs failed to converge|max_iter).*")
+        for train, test in StratifiedKFold(folds, shuffle=True, random_state=0).split(f, y):
+            clf = LogisticRegression(max_iter=max_iter, warm_start=True)
+            for i, c in enumerate(PROBE_CS):
+                probs = clf.set_params(C=c).fit(f[train], y[train]).predict_proba(f[test])
+                right[i] += (clf.classes_[probs.argmax(1)] == y[test]).sum()
+                losses[i] += log_loss(y[test], probs, labels=classes) * len(test)
+    return PROBE_CS[int(np.lexsort((losses, -right))[0])]
+
+
+def ssl_evaluate(model: Model, x_train, y_train, x_test, y_test, *, protocol: str = "linear", layer=None,
+                 C=None, n_neighbors: int = 5, max_iter: int = 1000, batch_size: int = 1024,
                  device: str = "auto") -> dict:
     """Judge a representation: a classifier on frozen encoder features, trained on (x_train, y_train).
 
-    protocol="linear": standardised features, then scikit-learn's LogisticRegression (lbfgs,
-    C=1, `max_iter`) -- the linear probe. protocol="knn": scikit-learn's KNeighborsClassifier
-    (`n_neighbors`) on L2-normalised features, i.e. cosine similarity.
+    protocol="linear": the linear probe -- standardised features, then scikit-learn's multinomial
+    logistic regression with an L2 penalty C tuned by 5-fold cross-validation on (x_train, y_train)
+    only (`C` = None) or given. protocol="knn": scikit-learn's KNeighborsClassifier (`n_neighbors`)
+    on L2-normalised features, i.e. cosine similarity. `layer`: as in `ssl_embed`.
 
     Returns
     -------
-    dict with protocol, accuracy (on the test set), train_accuracy, n_train, n_test, n_features.
+    dict with protocol, layer (its name), C (the linear probe's penalty), accuracy (on the test set),
+    train_accuracy, n_train, n_test, n_features.
     """
-    from sklearn.linear_model import LogisticRegression
     from sklearn.neighbors import KNeighborsClassifier
     from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import Normalizer, StandardScaler
+    from sklearn.preprocessing import Normalizer
 
     check_model(model)
     v.check_choice(protocol, "protocol", PROTOCOLS)
     n_neighbors = v.check_int(n_neighbors, "n_neighbors")
     max_iter = v.check_int(max_iter, "max_iter")
-    f_train = ssl_embed(model, x_train, batch_size=batch_size, device=device)
-    f_test = ssl_embed(model, x_test, batch_size=batch_size, device=device)
+    if C is not None:
+        C = v.check_number(C, "C", 0.0, None, low_inclusive=False)
+    upto = probe_layer(model, layer)
+    f_train = ssl_embed(model, x_train, layer=upto, batch_size=batch_size, device=device)
+    f_test = ssl_embed(model, x_test, layer=upto, batch_size=batch_size, device=device)
     y_train = v.check_labels(y_train, len(f_train), "y_train")
     y_test = v.check_labels(y_test, len(f_test), "y_test")
+    chosen = None
     if protocol == "linear":
-        clf = make_pipeline(StandardScaler(), LogisticRegression(max_iter=max_iter))
+        clf, chosen = linear_probe(f_train, y_train, C, max_iter)
     else:
         if n_neighbors > len(f_train):
             raise ValueError(f"`n_neighbors` is {n_neighbors} but `x_train` has only {len(f_train)} samples.")
-        clf = make_pipeline(Normalizer(), KNeighborsClassifier(n_neighbors=n_neighbors))
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*(lbfgs failed to converge|max_iter).*")
-        clf.fit(f_train, y_train)
-    return {"protocol": protocol, "accuracy": float(clf.score(f_test, y_test)),
+        clf = make_pipeline(Normalizer(), KNeighborsClassifier(n_neighbors=n_neighbors)).fit(f_train, y_train)
+    names = [name for name, _ in model.net.encoder.named_children()]
+    return {"protocol": protocol, "layer": names[upto], "C": chosen, "accuracy": float(clf.score(f_test, y_test)),
             "train_accuracy": float(clf.score(f_train, y_train)), "n_train": int(len(f_train)),
             "n_test": int(len(f_test)), "n_features": int(f_train.shape[1])}
 

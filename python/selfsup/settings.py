@@ -34,7 +34,8 @@ OPTIMIZERS = ("adam", "sgd")
 SCHEDULES = ("constant", "cosine")
 
 
-def fit_settings(epochs, batch_size, validation_split, lr, seed, device, verbose) -> FitSettings:
+def fit_settings(epochs, batch_size, validation_split, lr, seed, device, verbose, optimizer="adam",
+                 weight_decay=0.0, schedule="constant", ema=0.0) -> FitSettings:
     """Validated settings of the training loop, shared by every public fit function.
 
     A `seed` of None is drawn here, once, so that the caller can build the model from the same seed
@@ -49,6 +50,10 @@ def fit_settings(epochs, batch_size, validation_split, lr, seed, device, verbose
         seed=_shared_seed(seed),
         device=device,
         verbose=bool(verbose),
+        optimizer=v.check_choice(optimizer, "optimizer", OPTIMIZERS),
+        weight_decay=v.check_number(weight_decay, "weight_decay", 0.0, None),
+        schedule=v.check_choice(schedule, "schedule", SCHEDULES),
+        ema=v.check_number(ema, "ema", 0.0, 1.0, high_inclusive=False),
     )
 
 

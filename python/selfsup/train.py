@@ -218,24 +218,29 @@ def _set_lr(opt: torch.optim.Optimizer, settings: FitSettings, step: int, n_step
 
 class WeightAverage:
     """An exponential moving average of a network's weights (Polyak averaging, as FixMatch and
-    Mean Teacher use it): after every step avg <- decay * avg + (1 - decay) * weights, for the
-    parameters and the float buffers (batch-norm statistics); integer buffers are copied.
+    Mean Teacher use it): after update t (0, 1, ...) avg <- d * avg + (1 - d) * weights with
+    d = min(decay, (1 + t) / (10 + t)), for the parameters and the float buffers (batch-norm
+    statistics); integer buffers are copied. The warm-up of d is TensorFlow's ExponentialMovingAverage
+    with num_updates: without it a short fit ends with weights still half the random start (measured:
+    0.115 test accuracy after 90 steps with decay 0.99, vs 0.67 without averaging).
 
     `net` is the averaged network, in eval mode and without gradients: a teacher a task can ask for
     pseudo-labels (`task.uses_teacher`), and the weights the fit ends with.
     """
 
     def __init__(self, net: nn.Module, decay: float):
-        self.decay = decay
+        self.decay, self.updates = decay, 0
         self.net = copy.deepcopy(net).eval()
         for p in self.net.parameters():
             p.requires_grad_(False)
 
     @torch.no_grad()
     def update(self, net: nn.Module) -> None:
+        d = min(self.decay, (1 + self.updates) / (10 + self.updates))
+        self.updates += 1
         for avg, new in zip(self.net.state_dict().values(), net.state_dict().values(), strict=True):
             if avg.dtype.is_floating_point:
-                avg.lerp_(new, 1 - self.decay)
+                avg.lerp_(new, 1 - d)
             else:
                 avg.copy_(new)
 

@@ -24,10 +24,14 @@ ssl_tasks <- function() {
 #'   0..255 or doubles), a character vector for `"masked_token"`, an array `(n, t, height, width)`
 #'   for `"future_frame"`, a matrix `(n, samples)` for `"restoration"`.
 #' @param task The pretext task, a name from `ssl_tasks()$name`.
-#' @param encoder `"cnn"` (the seminar's CNN) or `"mlp"` (for text: the task's own encoder).
+#' @param encoder `"cnn"` (the seminar's CNN), `"mlp"` or `"convnet"` (a small conv net with batch
+#'   norm); for text: the task's own encoder. Tasks that want no dropout while pretraining (simclr)
+#'   switch the encoder's dropout off for the fit.
 #' @param epochs,batch_size Number of passes over the data and samples per gradient step.
 #' @param validation_split Share of samples (the last ones) held out for validation, in \[0, 1).
-#' @param lr Adam's learning rate.
+#' @param lr The optimiser's learning rate.
+#' @param optimizer,weight_decay,schedule,ema The training loop's recipe, as in [fit_supervised()]
+#'   (SimCLR trains well with `optimizer = "sgd", weight_decay = 5e-4, schedule = "cosine"`).
 #' @param seed Seed for weights, batch order and every pseudo-label; the same seed gives the same model.
 #' @param device `"auto"` (GPU when available), `"cpu"` or `"cuda"`.
 #' @param verbose Show progress.
@@ -50,12 +54,15 @@ ssl_tasks <- function() {
 #' plot(pre)
 #' @export
 ssl_pretrain <- function(x, task = "rotation", encoder = "cnn", epochs = 10, batch_size = 64,
-                         validation_split = 0, lr = 0.001, seed = NULL, device = "auto", verbose = TRUE,
+                         validation_split = 0, lr = 0.001, optimizer = "adam", weight_decay = 0,
+                         schedule = "constant", ema = 0, seed = NULL, device = "auto", verbose = TRUE,
                          device_budget = NULL, ...) {
   args <- c(list(selfsup_py$ssl_pretrain, as_py_ssl_data(x), task = as_py_str(task, "task"),
                  encoder = as_py_str(encoder, "encoder"), epochs = as_py_int(epochs, "epochs"),
                  batch_size = as_py_int(batch_size, "batch_size"),
                  validation_split = as_py_num(validation_split, "validation_split"), lr = as_py_num(lr, "lr"),
+                 optimizer = as_py_str(optimizer, "optimizer"), weight_decay = as_py_num(weight_decay, "weight_decay"),
+                 schedule = as_py_str(schedule, "schedule"), ema = as_py_num(ema, "ema"),
                  seed = as_py_seed(seed), device = as_py_str(device, "device"), verbose = as_py_bool(verbose, "verbose"),
                  device_budget = as_py_big_int(device_budget, "device_budget")), as_py_options(list(...)))
   as_r_model(do.call(py_call, args))
@@ -76,6 +83,8 @@ ssl_pretrain <- function(x, task = "rotation", encoder = "cnn", epochs = 10, bat
 #' @param freeze_to Last layer frozen in the first phase, by name or 1-based position (default: the
 #'   encoder's last layer). The seminar freezes only the convolution block: `freeze_to = "drop2"`.
 #' @param batch_size Samples per gradient step, in both phases (the seminar uses 1).
+#' @param lr,augment,flip,optimizer,weight_decay,schedule,ema As in [fit_supervised()], for each phase
+#'   (a cosine schedule runs once per phase).
 #' @inheritParams fit_supervised
 #' @returns A classifier `selfsup_model`. Which weights were copied:
 #'   `model$py$spec$transfer`.
@@ -91,15 +100,20 @@ ssl_pretrain <- function(x, task = "rotation", encoder = "cnn", epochs = 10, bat
 #' evaluate(m, d$test$x, d$test$y)
 #' @export
 ssl_finetune <- function(pretrained, x, y, classes = NULL, freeze_epochs = 10, finetune_epochs = 10,
-                         freeze_to = NULL, batch_size = 64, validation_split = 0, lr = 0.001, seed = NULL, device = "auto",
-                         verbose = TRUE) {
+                         freeze_to = NULL, batch_size = 64, validation_split = 0, lr = 0.001, augment = NULL,
+                         flip = FALSE, optimizer = "adam", weight_decay = 0, schedule = "constant", ema = 0,
+                         seed = NULL, device = "auto", verbose = TRUE) {
   pre <- as_py_model(pretrained, "pretrained")
   labels <- as_py_labels(y, classes = classes)
   as_r_model(py_call(
     selfsup_py$ssl_finetune, pre, as_py_array(x), labels$codes, classes = labels$classes,
     freeze_epochs = as_py_int(freeze_epochs, "freeze_epochs"), finetune_epochs = as_py_int(finetune_epochs, "finetune_epochs"),
     freeze_to = as_py_layer(freeze_to, "freeze_to"), batch_size = as_py_int(batch_size, "batch_size"),
-    validation_split = as_py_num(validation_split, "validation_split"), lr = as_py_num(lr, "lr"), seed = as_py_seed(seed), device = as_py_str(device, "device"), verbose = as_py_bool(verbose, "verbose")
+    validation_split = as_py_num(validation_split, "validation_split"), lr = as_py_num(lr, "lr"),
+    augment = as_py_str(augment, "augment", null_ok = TRUE), flip = as_py_bool(flip, "flip"),
+    optimizer = as_py_str(optimizer, "optimizer"), weight_decay = as_py_num(weight_decay, "weight_decay"),
+    schedule = as_py_str(schedule, "schedule"), ema = as_py_num(ema, "ema"),
+    seed = as_py_seed(seed), device = as_py_str(device, "device"), verbose = as_py_bool(verbose, "verbose")
   ))
 }
 
@@ -107,6 +121,9 @@ ssl_finetune <- function(pretrained, x, y, classes = NULL, freeze_epochs = 10, f
 #'
 #' @param model A `selfsup_model` (pretrained or classifier).
 #' @param x Data of the kind the model was trained on.
+#' @param layer The encoder layer whose output is read (flattened), by name or 1-based position.
+#'   Default (`NULL`): where pretext features probe best, the seminar CNN's convolution block
+#'   (`"drop2"`), the encoder's last layer otherwise.
 #' @param batch_size Samples per forward pass.
 #' @param device `"auto"`, `"cpu"` or `"cuda"`.
 #' @returns A matrix `(n, features)`. Multi-patch tasks (relative_position, jigsaw) concatenate
@@ -119,26 +136,29 @@ ssl_finetune <- function(pretrained, x, y, classes = NULL, freeze_epochs = 10, f
 #'                     verbose = FALSE)
 #' dim(ssl_embed(pre, d$test$x[1:10, , ]))
 #' @export
-ssl_embed <- function(model, x, batch_size = 1024, device = "auto") {
-  py_call(selfsup_py$ssl_embed, as_py_model(model), as_py_ssl_data(x),
+ssl_embed <- function(model, x, layer = NULL, batch_size = 1024, device = "auto") {
+  py_call(selfsup_py$ssl_embed, as_py_model(model), as_py_ssl_data(x), layer = as_py_layer(layer, "layer"),
           batch_size = as_py_int(batch_size, "batch_size"), device = as_py_str(device, "device"))
 }
 
 #' Judge a representation with a linear or k-nearest-neighbour probe
 #'
 #' Frozen encoder features ([ssl_embed()]) of the training images train a classifier from
-#' scikit-learn: logistic regression on standardised features (`"linear"`) or k nearest
-#' neighbours by cosine similarity (`"knn"`); its accuracy on the test images is reported.
+#' scikit-learn: logistic regression on standardised features with an L2 penalty tuned by 5-fold
+#' cross-validation on the training labels only (`"linear"`, the linear probe of the literature) or
+#' k nearest neighbours by cosine similarity (`"knn"`); its accuracy on the test images is reported.
 #'
 #' @param model A `selfsup_model`.
 #' @param x_train,y_train Labelled training images and labels.
 #' @param x_test,y_test Test images and labels (with the same classes).
 #' @param protocol `"linear"` or `"knn"`.
+#' @param C The linear probe's inverse penalty; `NULL` (default): chosen by cross-validation from
+#'   `10^(-4:2)`.
 #' @param n_neighbors Neighbours for `"knn"`.
 #' @param max_iter Iterations of the logistic regression.
 #' @inheritParams ssl_embed
-#' @returns A named list: `protocol`, `accuracy` (test), `train_accuracy`, `n_train`, `n_test`,
-#'   `n_features`.
+#' @returns A named list: `protocol`, `layer` (its name), `C` (the linear probe's; `NULL` for knn),
+#'   `accuracy` (test), `train_accuracy`, `n_train`, `n_test`, `n_features`.
 #' @family self-supervised
 #' @seealso Python: `selfsup.ssl_evaluate()`.
 #' @examplesIf selfsup_available()
@@ -147,12 +167,13 @@ ssl_embed <- function(model, x, batch_size = 1024, device = "auto") {
 #'                     verbose = FALSE)
 #' ssl_evaluate(pre, d$train$x[1:300, , ], d$train$y[1:300], d$test$x, d$test$y, device = "cpu")
 #' @export
-ssl_evaluate <- function(model, x_train, y_train, x_test, y_test, protocol = "linear", n_neighbors = 5,
-                         max_iter = 1000, batch_size = 1024, device = "auto") {
+ssl_evaluate <- function(model, x_train, y_train, x_test, y_test, protocol = "linear", layer = NULL, C = NULL,
+                         n_neighbors = 5, max_iter = 1000, batch_size = 1024, device = "auto") {
   train <- as_py_labels(y_train, "y_train")
   test <- as_py_labels(y_test, "y_test", classes = unlist(train$classes))
   py_call(selfsup_py$ssl_evaluate, as_py_model(model), as_py_ssl_data(x_train, "x_train"), train$codes,
           as_py_ssl_data(x_test, "x_test"), test$codes, protocol = as_py_str(protocol, "protocol"),
+          layer = as_py_layer(layer, "layer"), C = as_py_num(C, "C", null_ok = TRUE),
           n_neighbors = as_py_int(n_neighbors, "n_neighbors"), max_iter = as_py_int(max_iter, "max_iter"),
           batch_size = as_py_int(batch_size, "batch_size"), device = as_py_str(device, "device"))
 }

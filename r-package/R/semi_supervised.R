@@ -3,16 +3,26 @@
 
 #' Self-training with pseudo-labels
 #'
-#' Lee (2013) style: train a classifier on the labelled images (`epochs`), then in each of
-#' `rounds` rounds label the unlabelled images the model is at least `threshold` sure about and
-#' train on labelled plus pseudo-labelled images (`round_epochs`).
+#' Lee (2013) and curriculum labelling (Cascante-Bonilla et al. 2021): train a classifier on the
+#' labelled images (`epochs`, or start from `model`), then in each of `rounds` rounds give the
+#' selected unlabelled images their predicted class and train on labelled plus pseudo-labelled
+#' images (`round_epochs`): the same model further, or (`fresh = TRUE`) restarted from its weights
+#' before round 0.
 #'
 #' @param x Images `(n, height, width[, channels])` (a matrix with `encoder = "mlp"`).
 #' @param y Labels, `NA` for unlabelled images: a factor (its levels are the classes), character
 #'   or integer. At least two classes must be labelled.
-#' @param threshold Confidence (top class probability) a pseudo-label needs, in \[0, 1\].
+#' @param threshold Confidence (top class probability) a pseudo-label needs, in \[0, 1\]
+#'   (`selection = "threshold"`).
 #' @param rounds Number of pseudo-labelling rounds (0: supervised only).
 #' @param round_epochs Epochs per round over labelled + pseudo-labelled images.
+#' @param selection `"threshold"` (confidence at least `threshold`) or `"curriculum"` (the most
+#'   confident k / rounds share in round k).
+#' @param balanced Every class keeps the same number of pseudo-labels, its most confident ones.
+#' @param fresh Restart every round from the weights before round 0 (curriculum labelling) rather
+#'   than train the same model further (self-training).
+#' @param model Optional classifier to start from (trained further in place), e.g. from
+#'   [ssl_finetune()].
 #' @param classes Optional class names (default: the levels of `y`).
 #' @param validation_split Share of the labelled images (the last ones) held out for validation.
 #' @inheritParams fit_supervised
@@ -28,32 +38,45 @@
 #' m <- fit_pseudo_label(x, y, rounds = 1, epochs = 2, seed = 1, device = "cpu", verbose = FALSE)
 #' evaluate(m, d$test$x, d$test$y)
 #' @export
-fit_pseudo_label <- function(x, y, threshold = 0.95, rounds = 3, round_epochs = 1, classes = NULL,
-                             encoder = "cnn", epochs = 10, batch_size = 64, validation_split = 0, lr = 0.001,
+fit_pseudo_label <- function(x, y, threshold = 0.95, rounds = 3, round_epochs = 1, selection = "threshold",
+                             balanced = TRUE, fresh = FALSE, augment = NULL, flip = FALSE, model = NULL,
+                             classes = NULL, encoder = "cnn", epochs = 10, batch_size = 64, validation_split = 0,
+                             lr = 0.001, optimizer = "adam", weight_decay = 0, schedule = "constant", ema = 0,
                              seed = NULL, device = "auto", verbose = TRUE) {
-  labels <- as_py_labels(y, classes = classes, allow_na = TRUE)
-  as_r_model(py_call(
+  labels <- as_py_labels(y, classes = if (is.null(model)) classes else model$classes, allow_na = TRUE)
+  fitted <- py_call(
     selfsup_py$fit_pseudo_label, as_py_array(x), labels$codes, threshold = as_py_num(threshold, "threshold"),
     rounds = as_py_int(rounds, "rounds"), round_epochs = as_py_int(round_epochs, "round_epochs"),
-    classes = labels$classes, encoder = as_py_str(encoder, "encoder"), epochs = as_py_int(epochs, "epochs"),
-    batch_size = as_py_int(batch_size, "batch_size"), validation_split = as_py_num(validation_split, "validation_split"), lr = as_py_num(lr, "lr"),
+    selection = as_py_str(selection, "selection"), balanced = as_py_bool(balanced, "balanced"),
+    fresh = as_py_bool(fresh, "fresh"), augment = as_py_str(augment, "augment", null_ok = TRUE),
+    flip = as_py_bool(flip, "flip"), model = if (is.null(model)) NULL else as_py_model(model),
+    classes = if (is.null(model)) labels$classes else NULL, encoder = as_py_str(encoder, "encoder"),
+    epochs = as_py_int(epochs, "epochs"), batch_size = as_py_int(batch_size, "batch_size"),
+    validation_split = as_py_num(validation_split, "validation_split"), lr = as_py_num(lr, "lr"),
+    optimizer = as_py_str(optimizer, "optimizer"), weight_decay = as_py_num(weight_decay, "weight_decay"),
+    schedule = as_py_str(schedule, "schedule"), ema = as_py_num(ema, "ema"),
     seed = as_py_seed(seed), device = as_py_str(device, "device"), verbose = as_py_bool(verbose, "verbose")
-  ))
+  )
+  if (is.null(model)) as_r_model(fitted) else model_changed(model)
 }
 
 #' Label spreading on a k-nearest-neighbour graph
 #'
 #' Zhou et al. (2004), as scikit-learn's `LabelSpreading(kernel = "knn")`: labels flow along a
 #' symmetrically normalised kNN graph, `F <- alpha S F + (1 - alpha) Y`, until they settle.
-#' Transductive: it labels the samples it is given.
+#' Transductive: it labels the samples it is given. With `model` the graph joins samples whose
+#' learned features ([ssl_embed()], scaled to unit length) are most alike, not their raw values.
 #'
-#' @param x A matrix `(n, features)` or images (flattened).
+#' @param x A matrix `(n, features)` or images (flattened); with `model`, data the model takes.
 #' @param y Labels, `NA` for unlabelled samples (as for [fit_pseudo_label()]).
 #' @param n_neighbors Neighbours per sample in the graph (the sample itself counted, as in
 #'   scikit-learn).
 #' @param alpha Share of its label a sample takes from its neighbours each iteration, in (0, 1).
 #' @param max_iter Most iterations.
 #' @param tol Stop when the total change of the label distributions is below `tol`.
+#' @param model Optional `selfsup_model` (e.g. from [ssl_pretrain()]) whose features of `x` the graph
+#'   is built on.
+#' @param layer With `model`: the encoder layer read, as in [ssl_embed()].
 #' @param classes Optional class names (default: the levels of `y`).
 #' @param device `"auto"`, `"cpu"` or `"cuda"`.
 #' @returns A `selfsup_label_spreading` list: `labels` (a factor for every sample),
@@ -68,36 +91,44 @@ fit_pseudo_label <- function(x, y, threshold = 0.95, rounds = 3, round_epochs = 
 #' ls
 #' mean(ls$labels == d$train$y)
 #' @export
-label_spreading <- function(x, y, n_neighbors = 7, alpha = 0.2, max_iter = 30, tol = 1e-3, classes = NULL,
-                            device = "auto") {
+label_spreading <- function(x, y, n_neighbors = 7, alpha = 0.2, max_iter = 30, tol = 1e-3, model = NULL,
+                            layer = NULL, classes = NULL, device = "auto") {
   labels <- as_py_labels(y, classes = classes, allow_na = TRUE)
   as_r_label_spreading(py_call(
     selfsup_py$label_spreading, as_py_array(x), labels$codes, n_neighbors = as_py_int(n_neighbors, "n_neighbors"),
-    alpha = alpha, max_iter = as_py_int(max_iter, "max_iter"), tol = as_py_num(tol, "tol"), classes = labels$classes,
-    device = as_py_str(device, "device")
+    alpha = as_py_num(alpha, "alpha"), max_iter = as_py_int(max_iter, "max_iter"), tol = as_py_num(tol, "tol"),
+    model = if (is.null(model)) NULL else as_py_model(model), layer = as_py_layer(layer, "layer"),
+    classes = labels$classes, device = as_py_str(device, "device")
   ))
 }
 
 #' FixMatch
 #'
-#' Sohn et al. (2020): each step takes a batch of labelled images and `mu` times as many
-#' unlabelled ones; the model's prediction on a strongly augmented view of an unlabelled image
-#' is trained towards its own prediction on a weakly augmented view, where that prediction is at
-#' least `threshold` sure. Augmentations are made on the device.
+#' Sohn et al. (2020): each step takes a batch of labelled images and `mu` times as many images of
+#' the pool (every image of `x`, the labelled ones too, as the paper); the model's prediction on a
+#' strongly augmented view (RandAugment with `n_ops` random operations, then Cutout) is trained
+#' towards the class predicted for a weakly augmented view (shift, flip), where that prediction is at
+#' least `threshold` sure. The defaults are the paper's recipe: SGD with Nesterov momentum, lr 0.03,
+#' weight decay 5e-4, cosine decay, and the moving average of the weights (`ema` 0.999) as the model
+#' returned. Augmentations are made on the device.
 #'
 #' @param x Images `(n, height, width[, channels])`.
 #' @param y Labels, `NA` for unlabelled images (as for [fit_pseudo_label()]).
 #' @param threshold Confidence a pseudo-label needs, in \[0, 1\].
 #' @param lambda_u Weight of the unlabelled loss.
-#' @param mu Unlabelled images per labelled image in each step.
+#' @param mu Pool images per labelled image in each step.
 #' @param flip Use horizontal flips (right for clothes and photos, wrong for digits).
+#' @param teacher Where the pseudo-labels come from: `"batch"` (the paper's: the training pass),
+#'   `"eval"` (the model in eval mode) or `"ema"` (the moving average; needs `ema > 0`).
+#' @param n_ops RandAugment operations per strong view.
+#' @param model Optional classifier to train further (in place), e.g. from [ssl_finetune()].
 #' @param classes Optional class names (default: the levels of `y`).
-#' @param epochs Passes over the *labelled* images.
+#' @param epochs Passes over the *labelled* images (`ceiling(n_labelled / batch_size)` steps each).
 #' @param batch_size Labelled images per step; each step also takes `mu * batch_size` unlabelled ones.
 #' @param validation_split Share of the labelled images (the last ones) held out for validation.
 #' @inheritParams fit_supervised
 #' @returns A `selfsup_model` (task `"fixmatch"`); its history has `mask_rate`, the share of
-#'   unlabelled images confident enough to learn from.
+#'   pool images confident enough to learn from.
 #' @family semi-supervised
 #' @seealso Python: `selfsup.semi_supervised.fit_fixmatch()`.
 #' @examplesIf selfsup_available()
@@ -109,17 +140,24 @@ label_spreading <- function(x, y, n_neighbors = 7, alpha = 0.2, max_iter = 30, t
 #'                   verbose = FALSE)
 #' m$history
 #' @export
-fit_fixmatch <- function(x, y, threshold = 0.95, lambda_u = 1, mu = 7, flip = FALSE, classes = NULL,
-                         encoder = "cnn", epochs = 10, batch_size = 64, validation_split = 0, lr = 0.001,
-                         seed = NULL, device = "auto", verbose = TRUE) {
-  labels <- as_py_labels(y, classes = classes, allow_na = TRUE)
-  as_r_model(py_call(
-    selfsup_py$fit_fixmatch, as_py_array(x), labels$codes, threshold = as_py_num(threshold, "threshold"), lambda_u = as_py_num(lambda_u, "lambda_u"),
-    mu = as_py_int(mu, "mu"), flip = as_py_bool(flip, "flip"), classes = labels$classes, encoder = as_py_str(encoder, "encoder"),
+fit_fixmatch <- function(x, y, threshold = 0.95, lambda_u = 1, mu = 7, flip = FALSE, teacher = "batch", n_ops = 2,
+                         model = NULL, classes = NULL, encoder = "cnn", epochs = 10, batch_size = 64,
+                         validation_split = 0, lr = 0.03, optimizer = "sgd", weight_decay = 5e-4,
+                         schedule = "cosine", ema = 0.999, seed = NULL, device = "auto", verbose = TRUE) {
+  labels <- as_py_labels(y, classes = if (is.null(model)) classes else model$classes, allow_na = TRUE)
+  fitted <- py_call(
+    selfsup_py$fit_fixmatch, as_py_array(x), labels$codes, threshold = as_py_num(threshold, "threshold"),
+    lambda_u = as_py_num(lambda_u, "lambda_u"), mu = as_py_int(mu, "mu"), flip = as_py_bool(flip, "flip"),
+    teacher = as_py_str(teacher, "teacher"), n_ops = as_py_int(n_ops, "n_ops"),
+    model = if (is.null(model)) NULL else as_py_model(model),
+    classes = if (is.null(model)) labels$classes else NULL, encoder = as_py_str(encoder, "encoder"),
     epochs = as_py_int(epochs, "epochs"), batch_size = as_py_int(batch_size, "batch_size"),
-    validation_split = as_py_num(validation_split, "validation_split"), lr = as_py_num(lr, "lr"), seed = as_py_seed(seed), device = as_py_str(device, "device"),
-    verbose = as_py_bool(verbose, "verbose")
-  ))
+    validation_split = as_py_num(validation_split, "validation_split"), lr = as_py_num(lr, "lr"),
+    optimizer = as_py_str(optimizer, "optimizer"), weight_decay = as_py_num(weight_decay, "weight_decay"),
+    schedule = as_py_str(schedule, "schedule"), ema = as_py_num(ema, "ema"),
+    seed = as_py_seed(seed), device = as_py_str(device, "device"), verbose = as_py_bool(verbose, "verbose")
+  )
+  if (is.null(model)) as_r_model(fitted) else model_changed(model)
 }
 
 #' @export

@@ -1,6 +1,7 @@
 #' Train a classifier on labelled images
 #'
-#' Builds the seminar CNN (or an MLP) and trains it with Adam, or trains `model` further.
+#' Builds the seminar CNN (or an MLP, or a small conv net with batch norm) and trains it with Adam
+#' (or SGD), or trains `model` further.
 #'
 #' @param x Images: a numeric array `(n, height, width)` or `(n, height, width, channels)`.
 #'   Integers are pixel values 0..255 (scaled to \[0, 1\]); doubles are used as given.
@@ -8,10 +9,20 @@
 #' @param y Labels, one per image: a factor (its levels are the classes), character or integer.
 #' @param model Optional model to train further (it is changed in place, as in keras).
 #' @param classes Optional class names of a new model (default: the levels of `y`).
-#' @param encoder `"cnn"` (the seminar's CNN) or `"mlp"`.
+#' @param encoder `"cnn"` (the seminar's CNN), `"mlp"`, or `"convnet"` (a small conv net with batch
+#'   norm: better with few labels).
 #' @param epochs,batch_size Number of passes over the data and samples per gradient step.
 #' @param validation_split Share of samples (the last ones, as in keras) held out for validation, in \[0, 1).
-#' @param lr Adam's learning rate.
+#' @param lr The optimiser's learning rate.
+#' @param augment `NULL` (none) or `"weak"`: training batches shifted by up to 12.5\% (and flipped with
+#'   `flip`), FixMatch's weak augmentation, made on the device; validation batches are not augmented.
+#' @param flip With `augment = "weak"`: also mirror images left-right (clothes, photos; not digits).
+#' @param optimizer `"adam"` (keras' default) or `"sgd"` (SGD with Nesterov momentum 0.9).
+#' @param weight_decay L2 penalty on the kernels (not on biases or norms); 0 for none.
+#' @param schedule `"constant"` or `"cosine"`: the rate decays as `lr * (1 + cos(pi * step / steps)) / 2`
+#'   over the fit's steps.
+#' @param ema Decay of a moving average of the weights, in \[0, 1); the fit ends with (and validates)
+#'   the averaged weights. 0 for none.
 #' @param seed Seed for initial weights, batch order and dropout; the same seed gives the same model.
 #' @param device `"auto"` (GPU when available), `"cpu"` or `"cuda"`.
 #' @param verbose Show progress.
@@ -26,7 +37,8 @@
 #' evaluate(m, d$test$x, d$test$y)
 #' @export
 fit_supervised <- function(x, y, model = NULL, classes = NULL, encoder = "cnn", epochs = 10,
-                           batch_size = 64, validation_split = 0, lr = 0.001, seed = NULL,
+                           batch_size = 64, validation_split = 0, lr = 0.001, augment = NULL, flip = FALSE,
+                           optimizer = "adam", weight_decay = 0, schedule = "constant", ema = 0, seed = NULL,
                            device = "auto", verbose = TRUE) {
   x_py <- as_py_array(x)
   model_py <- if (is.null(model)) NULL else as_py_model(model)
@@ -37,6 +49,9 @@ fit_supervised <- function(x, y, model = NULL, classes = NULL, encoder = "cnn", 
     encoder = as_py_str(encoder, "encoder"), epochs = as_py_int(epochs, "epochs"),
     batch_size = as_py_int(batch_size, "batch_size"),
     validation_split = as_py_num(validation_split, "validation_split"), lr = as_py_num(lr, "lr"),
+    augment = as_py_str(augment, "augment", null_ok = TRUE), flip = as_py_bool(flip, "flip"),
+    optimizer = as_py_str(optimizer, "optimizer"), weight_decay = as_py_num(weight_decay, "weight_decay"),
+    schedule = as_py_str(schedule, "schedule"), ema = as_py_num(ema, "ema"),
     seed = as_py_seed(seed), device = as_py_str(device, "device"), verbose = as_py_bool(verbose, "verbose")
   )
   if (is.null(model)) as_r_model(fitted) else model_changed(model)

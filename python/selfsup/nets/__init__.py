@@ -24,6 +24,7 @@ from .layers import channels_first, keras_init
 ENCODERS: dict[str, Callable[..., nn.Module]] = {
     "cnn": encoders.cnn_encoder,
     "mlp": encoders.mlp_encoder,
+    "convnet": encoders.convnet_encoder,
     "dense_ae": encoders.dense_ae_encoder,
     "conv_ae": encoders.conv_ae_encoder,
     "cnn1d": encoders.cnn1d_encoder,
@@ -37,7 +38,7 @@ HEADS: dict[str, Callable[..., nn.Module]] = {
     "projection": heads.projection_head,
 }
 # Encoders a classifier can be built on (the others serve autoencoders and pretext tasks).
-IMAGE_ENCODERS = ("cnn", "mlp")
+IMAGE_ENCODERS = ("cnn", "mlp", "convnet")
 # Encoders that also take samples as rows of features (n, features), not only images.
 FLAT_ENCODERS = ("mlp", "dense_ae")
 

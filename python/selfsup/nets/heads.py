@@ -77,6 +77,9 @@ class ConcatHead(nn.Module):
         return self.output(self.fc_drop(self.fc1(x.reshape(-1, self.k * x.shape[-1]))))
 
 
-def projection_head(n_features: int, n_outputs: int = 64, hidden: int = 128) -> nn.Sequential:
-    """SimCLR's projection g(h): dense ReLU -> dense; the loss is computed on its output."""
-    return nn.Sequential(OrderedDict(proj1=LinearReLU(n_features, hidden), output=nn.Linear(hidden, n_outputs)))
+def projection_head(n_features: int, n_outputs: int = 128, hidden: int | None = None) -> nn.Sequential:
+    """SimCLR's projection g(h) = W2 ReLU(BN(W1 h)): (N, n_features) -> (N, n_outputs); the loss sees its
+    output. `hidden` defaults to `n_features`, as in the paper (and lightly's SimCLRProjectionHead)."""
+    hidden = n_features if hidden is None else hidden
+    return nn.Sequential(OrderedDict(proj1=nn.Linear(n_features, hidden, bias=False), bn1=nn.BatchNorm1d(hidden),
+                                     relu1=nn.ReLU(), output=nn.Linear(hidden, n_outputs)))

@@ -5,6 +5,8 @@ like keras' (`conv1.weight`), so weights, freezing and transfer read as in the s
 """
 from __future__ import annotations
 
+from collections import OrderedDict
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -58,6 +60,21 @@ class Dropout(nn.Dropout):
         return x * mask.div_(keep)
 
 
+class ConvBNReLU(nn.Sequential):
+    """3x3 convolution (padding 1, no bias: the norm has one), batch norm, ReLU: (N, C, H, W) -> (N, out, H, W)."""
+
+    def __init__(self, c_in: int, c_out: int):
+        super().__init__(OrderedDict(conv=nn.Conv2d(c_in, c_out, 3, padding=1, bias=False),
+                                     bn=nn.BatchNorm2d(c_out), relu=nn.ReLU()))
+
+
+class GlobalAvgPool(nn.Module):
+    """(N, C, H, W) -> (N, C): the mean of each feature map."""
+
+    def forward(self, x):
+        return x.mean((2, 3))
+
+
 class AddChannel(nn.Module):
     """(N, samples) -> (N, 1, samples)."""
 
@@ -70,7 +87,8 @@ def keras_init(module: nn.Module) -> None:
     for layer in module.modules():
         if isinstance(layer, (nn.Conv2d, nn.Linear)):
             nn.init.xavier_uniform_(layer.weight)
-            nn.init.zeros_(layer.bias)
+            if layer.bias is not None:
+                nn.init.zeros_(layer.bias)
 
 
 def channels_first(input_shape) -> tuple[int, ...]:

@@ -51,7 +51,7 @@ class Pretext:
     predicts: str = ""        # what the network learns to predict
     reference: str = ""       # e.g. "Gidaris et al. 2018"
     schema: dict[str, Option] = {}    # option name -> type, range, default
-    encoders: dict[str, str] = {"cnn": "cnn", "mlp": "mlp"}   # encoder= name -> registered encoder
+    encoders: dict[str, str] = {"cnn": "cnn", "mlp": "mlp", "convnet": "convnet"}   # encoder= name -> registered
     target_names: list[str] | None = None
     targets_are_positions: bool = False  # targets index samples of the batch (simclr's partner views)
 

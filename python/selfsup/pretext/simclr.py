@@ -1,14 +1,33 @@
-"""SimCLR (Chen et al. 2020): two augmented views of the same image should agree.
+"""SimCLR (Chen, Kornblith, Norouzi & Hinton 2020): two augmented views of the same image should agree.
 
-Each image of a batch is augmented twice on the device (random resized crop, horizontal flip,
-brightness and contrast jitter); the views go through the encoder and a small projection head,
-and the NT-Xent loss asks each view to pick its partner out of the 2B - 1 other views of the
-batch by cosine similarity. Views are stacked sample-major: rows 2b and 2b + 1 are the two views
-of image b, so the partner of row i is row i XOR 1. The projection head is `nets.heads.projection_head`.
+Each image of a batch is augmented twice on the device; the views go through the encoder and a
+projection head, and the NT-Xent loss asks each view to pick its partner out of the 2B - 1 other
+views of the batch by cosine similarity / temperature. Views are stacked sample-major: rows 2b and
+2b + 1 are the two views of image b, so the partner of row i is row i XOR 1.
+
+Checked against the paper (appendix B.9, CIFAR-10) and its reference code (google-research/simclr),
+and lightly's SimCLRTransform / SimCLRProjectionHead / NTXentLoss:
+- random resized crop: area scale U(`min_scale` = 0.08, 1), aspect ratio log-uniform in (3/4, 4/3),
+  resized back to the image size (bilinear); horizontal flip with probability 0.5 (`flip`).
+- colour jitter applied with probability `jitter_prob` = 0.8: brightness and contrast factors
+  U(1 - `jitter`, 1 + `jitter`), `jitter` = 0.4 = 0.8 * s with the paper's CIFAR strength s = 0.5.
+  Saturation, hue and random grayscale change nothing on grayscale images; on RGB images we jitter
+  brightness and contrast only (differs). No Gaussian blur (the paper leaves it out for CIFAR).
+  Brightness before contrast, not in random order (differs; torchvision shuffles the order).
+- projection head g(h) = W2 ReLU(BN(W1 h)), hidden width = the encoder's (`hidden` = None), output
+  128 (`projection_dim`), as SimCLR v1 and lightly (`nets.heads.projection_head`); the encoder's
+  features h are what transfer.
+- NT-Xent with temperature 0.5 (the paper's CIFAR value; lightly's default).
+- no dropout while pretraining: `ssl_pretrain` switches the encoder's dropout off for this task.
+- optimiser: the paper uses LARS at batch 4096 with warm-up; for batches of 256-512 SGD with
+  Nesterov momentum, weight decay and a cosine schedule (``optimizer="sgd", schedule="cosine"``, as
+  lightly's examples) works; the batch size is the caller's (bigger is better: more negatives).
 Trained data-parallel, each rank compares its views with every rank's (`distributed.gather_rows`):
 the loss is the one of the whole global batch, as in the paper (which gathers across TPU cores).
 """
 from __future__ import annotations
+
+import math
 
 import torch
 import torch.nn.functional as F
@@ -19,28 +38,37 @@ from .base import Pretext, image_data, register
 from .options import Option
 
 
-def augment(x: torch.Tensor, gen, min_scale: float, flip: bool, jitter: float) -> torch.Tensor:
-    """A random view of every image of x (B, C, H, W) in [0, 1], drawn from `gen`."""
+def _uniform(n, lo, hi, gen, dev):
+    return lo + (hi - lo) * torch.rand(n, generator=gen, device=dev)
+
+
+def resized_crop(x: torch.Tensor, gen, min_scale: float, flip: bool) -> torch.Tensor:
+    """Random resized crop (+ horizontal flip) of every image of x (B, C, H, W), back at full size."""
     b, dev = len(x), x.device
-
-    def uniform(lo, hi):
-        return lo + (hi - lo) * torch.rand(b, generator=gen, device=dev)
-
-    # random resized crop: keep a square of `scale` of the side, anywhere inside the image
-    scale = uniform(min_scale ** 0.5, 1.0)
-    shift_x, shift_y = uniform(-1, 1) * (1 - scale), uniform(-1, 1) * (1 - scale)
+    area = _uniform(b, min_scale, 1.0, gen, dev)
+    ratio = torch.exp(_uniform(b, math.log(3 / 4), math.log(4 / 3), gen, dev))
+    # crop width and height as fractions of the image's; a crop that does not fit is clipped to it
+    w, h = (area * ratio).sqrt().clamp(max=1.0), (area / ratio).sqrt().clamp(max=1.0)
+    cx, cy = _uniform(b, -1, 1, gen, dev) * (1 - w), _uniform(b, -1, 1, gen, dev) * (1 - h)
     mirror = torch.where(torch.rand(b, generator=gen, device=dev) < 0.5, -1.0, 1.0) if flip else torch.ones(b, device=dev)
     theta = torch.zeros(b, 2, 3, device=dev)
-    theta[:, 0, 0], theta[:, 0, 2] = scale * mirror, shift_x
-    theta[:, 1, 1], theta[:, 1, 2] = scale, shift_y
+    theta[:, 0, 0], theta[:, 0, 2] = w * mirror, cx
+    theta[:, 1, 1], theta[:, 1, 2] = h, cy
     grid = F.affine_grid(theta, list(x.shape), align_corners=False)
-    out = F.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=False)
-    # brightness and contrast jitter (the colour jitter of grayscale images)
-    shape = (b, 1, 1, 1)
-    mean = out.mean(dim=(1, 2, 3), keepdim=True)
-    out = (out - mean) * uniform(1 - jitter, 1 + jitter).view(shape) + mean
-    out = out * uniform(1 - jitter, 1 + jitter).view(shape)
-    return out.clamp(0, 1)
+    return F.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=False)
+
+
+def augment(x: torch.Tensor, gen, min_scale: float, flip: bool, jitter: float, jitter_prob: float = 0.8) -> torch.Tensor:
+    """A random SimCLR view of every image of x (B, C, H, W) in [0, 1], drawn from `gen`."""
+    out = resized_crop(x, gen, min_scale, flip)
+    b, dev, shape = len(x), x.device, (len(x), 1, 1, 1)
+    apply = (torch.rand(b, generator=gen, device=dev) < jitter_prob).view(shape)
+    bright = _uniform(b, 1 - jitter, 1 + jitter, gen, dev).view(shape)
+    contrast = _uniform(b, 1 - jitter, 1 + jitter, gen, dev).view(shape)
+    jittered = (out * bright).clamp(0, 1)
+    mean = jittered.mean(dim=(1, 2, 3), keepdim=True)        # contrast blends with the mean grey
+    jittered = ((jittered - mean) * contrast + mean).clamp(0, 1)
+    return torch.where(apply, jittered, out)
 
 
 @register
@@ -52,11 +80,13 @@ class SimCLR(Pretext):
     predicts = "which other view in the batch comes from the same image (contrastive, NT-Xent loss)"
     reference = "Chen, Kornblith, Norouzi & Hinton 2020, A simple framework for contrastive learning (SimCLR)"
     schema = {"temperature": Option(0.5, "number", low=0.0, low_inclusive=False),
-              "projection_dim": Option(64, "int", low=1),
-              "hidden": Option(128, "int", low=1),
-              "min_scale": Option(0.5, "number", low=0.0, high=1.0, low_inclusive=False),  # crop area share
+              "projection_dim": Option(128, "int", low=1),
+              "hidden": Option(None, "int", low=1, none=True),            # None: the encoder's width
+              "min_scale": Option(0.08, "number", low=0.0, high=1.0, low_inclusive=False),  # crop area share
               "flip": Option(True, "bool"),
-              "jitter": Option(0.4, "number", low=0.0, high=1.0, high_inclusive=False)}
+              "jitter": Option(0.4, "number", low=0.0, high=1.0, high_inclusive=False),
+              "jitter_prob": Option(0.8, "number", low=0.0, high=1.0)}
+    dropout = False   # ssl_pretrain switches the encoder's dropout off
 
     def check(self, x):
         return image_data(x, self.name, 4, 4, "the CNN halves them twice")
@@ -68,7 +98,8 @@ class SimCLR(Pretext):
 
     def batch(self, x, y, gen):
         x, o = as_float(x), self.options
-        views = torch.stack([augment(x, gen, o["min_scale"], o["flip"], o["jitter"]) for _ in range(2)], 1)
+        views = torch.stack([augment(x, gen, o["min_scale"], o["flip"], o["jitter"], o["jitter_prob"])
+                             for _ in range(2)], 1)
         partner = torch.arange(2 * len(x), device=x.device) ^ 1
         return views.flatten(0, 1), partner                # (2B, C, H, W), (2B,)
 

@@ -27,7 +27,7 @@ test_that("every image reconstruction task pretrains from R and its encoder tran
     m <- pretrain1(x, task)
     expect_equal(m$task, task)
     expect_true(is.finite(m$history$loss[1]))
-    expect_equal(dim(ssl_embed(m, x[1:5, , ], device = "cpu")), c(5L, 256L))
+    expect_equal(dim(ssl_embed(m, x[1:5, , ], layer = "dense1", device = "cpu")), c(5L, 256L))
   }
   rows <- matrix(as.numeric(x), nrow = dim(x)[1]) / 255  # "general": (n, features) rows, an MLP
   ae <- pretrain1(rows, "denoising", noise = "masking", level = 0.25)
@@ -36,7 +36,7 @@ test_that("every image reconstruction task pretrains from R and its encoder tran
   colour <- pretrain1(photo_crops(64, size = 8, seed = 1), "colorization")
   expect_true("mse_gray" %in% names(colour$history))
   # a colorization encoder reads gray images: it embeds and transfers to the digits
-  expect_equal(dim(ssl_embed(colour, x[1:5, , ], device = "cpu")), c(5L, 256L))
+  expect_equal(dim(ssl_embed(colour, x[1:5, , ], layer = "dense1", device = "cpu")), c(5L, 256L))
 })
 
 test_that("video, signals and text go in as R arrays, matrices and character vectors", {

@@ -73,7 +73,10 @@ test_that("ssl_embed and ssl_evaluate probe the representation", {
   s <- small_digits()
   pre <- ssl_quick(s$x, "rotation")
   f <- ssl_embed(pre, s$x[1:5, , ], device = "cpu")
-  expect_equal(dim(f), c(5L, 256L))
+  expect_equal(dim(f), c(5L, 128L))  # the convolution block by default: 32 maps of 2x2
+  expect_equal(dim(ssl_embed(pre, s$x[1:5, , ], layer = "dense1", device = "cpu")), c(5L, 256L))
+  expect_equal(ssl_embed(pre, s$x[1:5, , ], layer = 6L, device = "cpu"), f)  # 1-based: drop2
+  expect_error(ssl_embed(pre, s$x, layer = "dense9"), "`layer` 'dense9' is not a layer of the encoder")
   lin <- ssl_evaluate(pre, s$x, s$y, s$xt, s$yt, device = "cpu")
   expect_equal(lin$protocol, "linear")
   expect_gt(lin$accuracy, 0.3)  # chance: 0.1
