@@ -3,6 +3,7 @@
 The public API is flat: ``import selfsup as ss; ss.fit_supervised(x, y)``.
 """
 from .cli import torchrun_command
+from .cpu import set_threads
 from .data import load_dataset, sample_indices
 from .demo_data import audio_signals, austen_text, build_vocab, encode_text, moving_digits, photo_crops, tokenize
 from .device import DeviceInfo, resolve_device, selfsup_device
@@ -27,6 +28,7 @@ __all__ = [
     # models and weights
     "Model", "build_model", "clone_model", "get_weights", "set_weights", "freeze_weights",
     "unfreeze_weights", "save_model", "load_model", "resolve_device", "selfsup_device", "DeviceInfo",
+    "set_threads",
     # supervised
     "fit_supervised", "fit_replicates", "evaluate", "predict",
     # more than one GPU or machine

@@ -305,7 +305,8 @@ def dropout_mask(x: torch.Tensor, keep: float, gen: torch.Generator | None) -> t
     else:
         raise RuntimeError(f"a dropout layer got {len(x)} rows, neither this rank's {len(_STEP['rows'])} input rows "
                            f"nor its {len(_STEP['samples'])} samples.")
-    full = torch.empty((n, *x.shape[1:]), dtype=x.dtype, device=x.device).bernoulli_(keep, generator=gen)
+    from .nets.layers import bernoulli_mask   # the single-process recipe, so the masks are the same
+    full = bernoulli_mask((n, *x.shape[1:]), keep, gen, x.device, x.dtype)
     return full[idx]
 
 

@@ -27,7 +27,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from . import distributed, progress
+from . import cpu, distributed, progress
 from .device import autocast, generator, resolve_device, resolve_seed, torch_seeded
 from .distributed import World
 from .feed import Feed, to_device
@@ -129,6 +129,10 @@ def fit_side_by_side(nets: list[nn.Module], task, xs: list[np.ndarray], ys: list
         # torch's global generator is seeded for the fit and restored after it (MultiheadAttention's
         # dropout draws from it); everything else draws from each model's own stream.
         stack.enter_context(torch_seeded(seeds[0], device))
+        # threads for the work of one model's step (the same alone or side by side, so the same numbers)
+        stack.enter_context(cpu.threads(device, runs[0].net, min(settings.batch_size, n_train)))
+        if device.type == "cpu":
+            cpu.keep_freed_memory()
         for run in runs:
             stack.enter_context(_dropout_stream(run.net, run.gen))
         rep = stack.enter_context(progress.reporter(settings.verbose and world.main))
@@ -333,7 +337,7 @@ def evaluate_task(net: nn.Module, task, x, y, seed: int, device: torch.device,
     y = torch.from_numpy(y).to(device) if isinstance(y, np.ndarray) else y
     gen = generator(seed, device)
     sums: dict[str, torch.Tensor] = {}
-    with eval_mode(net):
+    with eval_mode(net), cpu.threads(device, net, min(batch_size, len(x))):
         for start in range(0, len(x), batch_size):
             xb = x[start:start + batch_size]
             yb = None if y is None else y[start:start + batch_size]
@@ -362,7 +366,7 @@ def forward_all(module: nn.Module, x: np.ndarray, device: torch.device, batch_si
     """
     xs = to_device(x, device)
     outs = []
-    with eval_mode(module.to(device)):
+    with eval_mode(module.to(device)), cpu.threads(device, module, min(batch_size, len(xs))):
         for start in range(0, len(xs), batch_size):
             with autocast(device):
                 outs.append(apply(module, xs[start:start + batch_size]).float().cpu())

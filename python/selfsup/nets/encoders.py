@@ -17,12 +17,15 @@ import torch
 from torch import nn
 
 from .layers import (AddChannel, Conv2dReLU, ConvBNReLU, ConvStrideReLU, Dropout, GlobalAvgPool, LinearReLU,
-                     channels_first, n_inputs)
+                     Sequential, channels_first, n_inputs)
 
 
 # ------------------------------------------------------------------------------ images, rows
 def cnn_encoder(input_shape, filters=(64, 32), dense=256) -> nn.Sequential:
-    """The seminar's CNN up to its last hidden layer: (N, C, H, W) -> (N, dense)."""
+    """The seminar's CNN up to its last hidden layer: (N, C, H, W) -> (N, dense).
+
+    A `layers.Sequential`: each conv -> ReLU -> pool runs as conv -> pool -> ReLU (same numbers, faster).
+    """
     c, h, w = channels_first(input_shape)
     layers = OrderedDict()
     for i, out in enumerate(filters, start=1):
@@ -36,7 +39,7 @@ def cnn_encoder(input_shape, filters=(64, 32), dense=256) -> nn.Sequential:
     layers["flatten"] = nn.Flatten()
     layers["dense1"] = LinearReLU(c * h * w, dense)
     layers[f"drop{len(filters) + 1}"] = Dropout(0.5)
-    return nn.Sequential(layers)
+    return Sequential(layers)
 
 
 def convnet_encoder(input_shape, filters=(32, 64, 128)) -> nn.Sequential:

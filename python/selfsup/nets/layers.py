@@ -13,17 +13,66 @@ from torch import nn
 
 from .. import distributed
 
+# CPU levers of the seminar CNN, one switch each so that `make bench` (case cpu_levers) can measure
+# what each gives. CHANNELS_LAST changes the last bits of a convolution's sum (golden file made with
+# it); the other two give the same numbers.
+CHANNELS_LAST = True       # CPU convolutions on (N, H, W, C) memory: oneDNN's fast kernels
+POOL_BEFORE_RELU = True    # conv -> max-pool -> ReLU instead of conv -> ReLU -> max-pool
+UNIFORM_MASKS = True       # dropout masks as float64 uniforms < keep: bernoulli_'s own masks, faster
+
+
+def channels_last(x: torch.Tensor) -> torch.Tensor:
+    """(N, C, H, W) `x` with channels-last memory on the CPU (same values, same shape), else as is.
+
+    With one channel both layouts are "contiguous" and torch would not pick the channels-last kernel,
+    so the strides are set explicitly (C stride 1).
+    """
+    if not CHANNELS_LAST or x.device.type != "cpu" or x.ndim != 4 or x.stride(1) == 1:
+        return x
+    return torch.empty_like(x, memory_format=torch.channels_last).copy_(x)
+
 
 class Conv2dReLU(nn.Conv2d):
     """keras' Conv2D(padding="same", activation="relu") as one layer, so weights stay `conv1.weight`.
 
     Like keras, an even kernel pads one more pixel at the right and bottom than at the left and top.
+    On the CPU the convolution runs on channels-last memory: 2-50x faster there for the seminar CNN's
+    shapes (a 1-channel input on NCHW memory takes oneDNN's slow path); it sums in another order, so
+    the last bits differ from NCHW's.
+    """
+
+    def convolve(self, x):
+        """The convolution without the ReLU: (N, C, H, W) -> (N, out, H, W)."""
+        kh, kw = self.kernel_size
+        x = F.pad(channels_last(x), ((kw - 1) // 2, kw // 2, (kh - 1) // 2, kh // 2))
+        return super().forward(x)
+
+    def forward(self, x):
+        return F.relu(self.convolve(x))
+
+
+class Sequential(nn.Sequential):
+    """nn.Sequential that runs a Conv2dReLU followed by a MaxPool2d as convolution -> max-pool -> ReLU.
+
+    The same numbers, forward and backward: ReLU is monotone, so max(relu(a)) = relu(max(a)); where a
+    window's largest value is positive, max-pool's gradient goes to the same element (the first
+    largest) either way, and where it is <= 0 ReLU's gradient is 0 either way. But ReLU and its
+    backward touch 4x fewer values. Each layer called alone still computes what its name says.
     """
 
     def forward(self, x):
-        kh, kw = self.kernel_size
-        x = F.pad(x, ((kw - 1) // 2, kw // 2, (kh - 1) // 2, kh // 2))
-        return F.relu(super().forward(x))
+        layers = list(self._modules.values())
+        i = 0
+        while i < len(layers):
+            layer = layers[i]
+            if (POOL_BEFORE_RELU and isinstance(layer, Conv2dReLU) and i + 1 < len(layers)
+                    and type(layers[i + 1]) is nn.MaxPool2d):
+                x = F.relu(layers[i + 1](layer.convolve(x)))
+                i += 2
+            else:
+                x = layer(x)
+                i += 1
+        return x
 
 
 class ConvStrideReLU(nn.Conv2d):
@@ -43,9 +92,14 @@ class Dropout(nn.Dropout):
     random stream, so each model's masks depend on its seed alone, also when several models train
     side by side (`train.fit_side_by_side`). Unset (None), torch's global generator is used.
 
-    The mask is made as F.dropout makes it on the CPU: bernoulli(1 - p), scaled by 1 / (1 - p).
-    Data-parallel, each rank takes its rows of the mask of the whole global batch
-    (`distributed.dropout_mask`), so a sample's mask does not depend on the number of ranks.
+    The mask is made as F.dropout makes it on the CPU: bernoulli(1 - p), scaled by 1 / (1 - p), drawn
+    in the logical (N, C, H, W) order whatever the memory layout of `x`. On the CPU it is drawn as
+    float64 uniforms < 1 - p: bernoulli_'s own recipe (one 53-bit uniform per element from the same
+    stream, so the same masks and the same stream afterwards; tests/test_speed.py), 1.7x faster than
+    bernoulli_'s per-element loop (on Intel CPUs bernoulli_ takes MKL's generator instead, so masks
+    made this way are the same on every CPU; `bernoulli_mask`). Data-parallel, each rank takes its rows
+    of the mask of the whole global batch (`distributed.dropout_mask`), so a sample's mask does not
+    depend on the number of ranks.
     """
 
     generator: torch.Generator | None = None
@@ -56,7 +110,7 @@ class Dropout(nn.Dropout):
         keep = 1.0 - self.p
         mask = distributed.dropout_mask(x, keep, self.generator)
         if mask is None:
-            mask = torch.empty_like(x).bernoulli_(keep, generator=self.generator)
+            mask = bernoulli_mask(x.shape, keep, self.generator, x.device, x.dtype)
         return x * mask.div_(keep)
 
 
@@ -73,6 +127,15 @@ class GlobalAvgPool(nn.Module):
 
     def forward(self, x):
         return x.mean((2, 3))
+
+
+def bernoulli_mask(shape, keep: float, gen: torch.Generator | None, device: torch.device,
+                   dtype: torch.dtype) -> torch.Tensor:
+    """1 with probability `keep`, else 0, in the logical order of `shape`, as bernoulli_ draws it on this
+    CPU (see Dropout); on GPUs bernoulli_ itself."""
+    if UNIFORM_MASKS and device.type == "cpu":
+        return (torch.rand(shape, dtype=torch.float64, generator=gen) < keep).to(dtype)
+    return torch.empty(shape, dtype=dtype, device=device).bernoulli_(keep, generator=gen)
 
 
 class AddChannel(nn.Module):

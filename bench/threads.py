@@ -1,0 +1,88 @@
+"""Measure the thread rule of selfsup.cpu: one training step (forward, backward, Adam) on 1 thread vs
+on torch's threads, over batch sizes and networks; the rule is a threshold on the FLOPs of one step.
+
+Each (network, batch) runs both thread counts in turn, `--repeats` rounds of `--steps` steps, and
+reports the median wall time per step and t(1 thread) / t(all threads). selfsup.cpu.ONE_THREAD_BELOW
+is chosen below the smallest work where the ratio passes 1.1 on the whole table.
+
+Usage: flock -x /work/quiet.lock .venv/bin/python bench/threads.py [--threads 2] [--repeats 5]
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import torch
+import torch.nn.functional as F
+
+import selfsup as ss
+from selfsup import cpu
+from selfsup.train import _dropout_stream
+
+NETS = {  # name -> (input shape of one sample as users give it, encoder)
+    "seminar CNN 28x28": ((28, 28), "cnn"),
+    "seminar CNN 8x8": ((8, 8), "cnn"),
+    "MLP 784-256": ((784,), "mlp"),
+}
+BATCHES = (1, 4, 16, 32, 64, 128, 256)
+
+
+def step_time(net, opt, x, y, steps: int) -> float:
+    start = time.perf_counter()
+    for i in range(steps):
+        xb, yb = x[i % 4], y[i % 4]
+        loss = F.cross_entropy(net(xb), yb)
+        loss.backward()
+        opt.step()
+        opt.zero_grad(set_to_none=True)
+    return (time.perf_counter() - start) / steps
+
+
+def measure(name: str, batch: int, threads: int, steps: int, repeats: int) -> dict:
+    shape, encoder = NETS[name]
+    model = ss.build_model(shape, 10, encoder=encoder, seed=0)
+    net = model.net
+    sample_shape = ss.nets.channels_first(shape) if len(shape) > 1 else shape
+    x = [torch.rand(batch, *sample_shape) for _ in range(4)]
+    y = [torch.randint(0, 10, (batch,)) for _ in range(4)]
+    opt = torch.optim.Adam(net.parameters(), lr=1e-3, fused=True)
+    flops = cpu.step_flops(net, batch)
+    times = {1: [], threads: []}
+    with _dropout_stream(net, torch.Generator().manual_seed(0)):
+        net.train()
+        for n in times:  # warm-up
+            torch.set_num_threads(n)
+            step_time(net, opt, x, y, 3)
+        for _ in range(repeats):
+            for n in times:
+                torch.set_num_threads(n)
+                times[n].append(step_time(net, opt, x, y, steps))
+    t1, tn = statistics.median(times[1]), statistics.median(times[threads])
+    return {"net": name, "batch": batch, "flops": flops, "t1_ms": t1 * 1e3, "tn_ms": tn * 1e3, "ratio": t1 / tn,
+            "spread": (min(times[1]) / max(times[threads]), max(times[1]) / min(times[threads]))}
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--threads", type=int, default=torch.get_num_threads())
+    p.add_argument("--repeats", type=int, default=5)
+    p.add_argument("--budget", type=float, default=0.3, help="seconds per (net, batch, threads) round")
+    args = p.parse_args(argv)
+    cpu.keep_freed_memory()
+    print(f"torch {torch.__version__}; 1 thread vs {args.threads}; median of {args.repeats} rounds\n")
+    print("| network | batch | MFLOP/step (fwd) | ms/step 1 thread | ms/step %d threads | t1 / t%d (range) |"
+          % (args.threads, args.threads))
+    print("|---|---:|---:|---:|---:|---:|")
+    for name in NETS:
+        for batch in BATCHES:
+            torch.set_num_threads(1)
+            probe = measure(name, batch, 1, 3, 1)   # sizes the rounds to about --budget seconds
+            steps = max(3, int(args.budget / max(probe["t1_ms"] / 1e3, 1e-4)))
+            r = measure(name, batch, args.threads, steps, args.repeats)
+            print(f"| {name} | {batch} | {r['flops'] / 1e6:,.1f} | {r['t1_ms']:.2f} | {r['tn_ms']:.2f} | "
+                  f"{r['ratio']:.2f} ({r['spread'][0]:.2f}-{r['spread'][1]:.2f}) |", flush=True)
+
+
+if __name__ == "__main__":
+    main()

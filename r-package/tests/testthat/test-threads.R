@@ -1,0 +1,15 @@
+test_that("set_threads() fixes the threads, returns the previous setting, and NULL restores the rule", {
+  skip_if_no_selfsup_python()
+  before <- set_threads(1)
+  on.exit(set_threads(before))
+  expect_null(before)
+  expect_identical(set_threads(NULL), 1L)
+  expect_error(set_threads(0), "`n` must be at least 1; got 0")
+  expect_error(set_threads(1.5), "`n` must be a single whole number")
+  # one thread, fixed or chosen, gives the same model
+  d <- small_digits(40)
+  a <- quick_fit(d$x, d$y, classes = 0:9)
+  set_threads(1)
+  b <- quick_fit(d$x, d$y, classes = 0:9)
+  expect_identical(get_weights(a), get_weights(b))
+})

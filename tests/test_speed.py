@@ -1,0 +1,146 @@
+"""The CPU levers and the thread policy: each keeps what the seminar CNN computes, and threads are
+chosen per call, overridable and restored."""
+import copy
+
+import pytest
+import torch
+
+import selfsup as ss
+from selfsup import cpu
+from selfsup.nets import layers
+
+from conftest import DEVICE
+
+
+@pytest.fixture
+def levers():
+    """The lever switches of nets/layers.py, restored after the test."""
+    saved = layers.CHANNELS_LAST, layers.POOL_BEFORE_RELU, layers.UNIFORM_MASKS
+    yield
+    layers.CHANNELS_LAST, layers.POOL_BEFORE_RELU, layers.UNIFORM_MASKS = saved
+
+
+def train_step(net, x, channels_last, pool_before_relu, uniform_masks):
+    """Outputs and weight gradients of one training forward/backward, and the stream's next draws."""
+    layers.CHANNELS_LAST, layers.POOL_BEFORE_RELU, layers.UNIFORM_MASKS = channels_last, pool_before_relu, uniform_masks
+    net = copy.deepcopy(net).train()
+    gen = torch.Generator().manual_seed(3)
+    for m in net.modules():
+        if isinstance(m, layers.Dropout):
+            m.generator = gen
+    out = net(x)
+    out.square().sum().backward()
+    return out, [p.grad for p in net.parameters()], torch.rand(4, generator=gen)
+
+
+def seminar_input():
+    """Pixels as the seminar has them (k / 255, many ties at 0 and between neighbours)."""
+    gen = torch.Generator().manual_seed(0)
+    return torch.randint(0, 4, (8, 1, 28, 28), generator=gen).float() * 85 / 255
+
+
+@pytest.mark.parametrize("lever", ["pool_before_relu", "uniform_masks"])
+def test_exact_levers_change_no_bit(levers, lever):
+    net = ss.build_model((28, 28), 10, seed=0).net
+    x = seminar_input()
+    ref = train_step(net, x, False, False, False)
+    got = train_step(net, x, False, lever == "pool_before_relu", lever == "uniform_masks")
+    assert torch.equal(got[0], ref[0])
+    assert all(torch.equal(a, b) for a, b in zip(got[1], ref[1]))
+    assert torch.equal(got[2], ref[2])          # the stream is where bernoulli_ would have left it
+
+
+def test_channels_last_changes_only_the_last_bits_and_not_the_weights_layout(levers):
+    net = ss.build_model((28, 28), 10, seed=0).net
+    x = seminar_input()
+    ref = train_step(net, x, False, True, True)
+    got = train_step(net, x, True, True, True)
+    torch.testing.assert_close(got[0], ref[0], rtol=1e-5, atol=1e-6)
+    for a, b in zip(got[1], ref[1]):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-6)
+    assert all(p.is_contiguous() for p in net.parameters())   # saved and copied as before
+    assert layers.channels_last(x).stride(1) == 1               # one channel: channels-last strides set
+
+
+def observe_threads(monkeypatch):
+    """Record torch's thread count in every training step of the loop."""
+    import selfsup.train as train
+    seen = []
+    real = train._step_forward
+
+    def spy(*args):
+        seen.append(torch.get_num_threads())
+        return real(*args)
+    monkeypatch.setattr(train, "_step_forward", spy)
+    return seen
+
+
+def tiny_fit(**kw):
+    d = ss.load_dataset("digits")
+    return ss.fit_supervised(d["train"]["x"][:20], d["train"]["y"][:20], classes=10, epochs=1, batch_size=1,
+                             seed=1, device=DEVICE, verbose=False, **kw)
+
+
+def test_small_work_runs_on_one_thread_and_torch_setting_is_restored(monkeypatch):
+    seen = observe_threads(monkeypatch)
+    monkeypatch.delenv(cpu.ENV, raising=False)
+    torch.set_num_threads(2)
+    try:
+        tiny_fit()
+        assert set(seen) == {1}
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(1)
+
+
+def test_large_work_keeps_torch_threads_and_overrides_win(monkeypatch):
+    seen = observe_threads(monkeypatch)
+    monkeypatch.delenv(cpu.ENV, raising=False)
+    torch.set_num_threads(2)
+    try:
+        monkeypatch.setattr(cpu, "ONE_THREAD_BELOW", 0.0)      # every step counts as large
+        tiny_fit()
+        assert set(seen) == {2}
+        seen.clear()
+        monkeypatch.setenv(cpu.ENV, "1")                        # the environment variable fixes it
+        tiny_fit()
+        assert set(seen) == {1}
+        seen.clear()
+        before = ss.set_threads(2)                              # and set_threads() wins over it
+        try:
+            monkeypatch.setattr(cpu, "ONE_THREAD_BELOW", float("inf"))
+            tiny_fit()
+        finally:
+            assert ss.set_threads(before) == 2
+        assert set(seen) == {2}
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(1)
+
+
+def test_one_thread_gives_the_same_model_whatever_the_setting_says(monkeypatch):
+    monkeypatch.delenv(cpu.ENV, raising=False)
+    a = tiny_fit()
+    before = ss.set_threads(1)
+    try:
+        b = tiny_fit()
+    finally:
+        ss.set_threads(before)
+    assert all((ss.get_weights(a)[k] == ss.get_weights(b)[k]).all() for k in ss.get_weights(a))
+
+
+def test_bad_thread_settings_name_the_setting(monkeypatch):
+    with pytest.raises(ValueError, match="`n` must be at least 1; got 0"):
+        ss.set_threads(0)
+    monkeypatch.setenv(cpu.ENV, "two")
+    with pytest.raises(ValueError, match="SELFSUP_THREADS must be a whole number >= 1 or \"auto\"; got 'two'"):
+        tiny_fit()
+
+
+def test_work_is_counted_from_the_network():
+    cnn = ss.build_model((28, 28), 10, seed=0).net
+    mlp = ss.build_model((784,), 10, encoder="mlp", seed=0).net
+    # conv1 28*28*64*4 MACs + conv2 14*14*32*64*4 + dense 1568*256 (x2 FLOPs per MAC), per sample
+    assert cpu.step_flops(cnn, 1) == 2 * (28 * 28 * 64 * 4 + 14 * 14 * 32 * 64 * 4 + 1568 * 256)
+    assert cpu.step_flops(mlp, 64) == 64 * 2 * 784 * 256
+    assert cpu.step_flops(torch.nn.Linear(3, 3), 1) == float("inf")   # unknown: torch's threads
