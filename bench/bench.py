@@ -5,10 +5,21 @@ Variants:
   selfsup       the package's public function
   ref_device    a hand-written loop with the data already on the device (batches by index)
   ref_tutorial  the tutorial way: torchvision.datasets.FashionMNIST + ToTensor + DataLoader
+  keras         the peer the seminar itself used: keras 3 on the torch backend, compile/fit as the
+                seminar does (bench/peers.py, run in the peers' own Python: /work/peers-venv, or
+                BENCH_PEERS_PYTHON). Without it the keras rows are skipped with a line saying how to
+                install it: python3 -m venv /work/peers-venv &&
+                /work/peers-venv/bin/pip install torch==2.14.1 torchvision==0.29.1 keras
   one_by_one    (replicates) fit_replicates(side_by_side=False); "selfsup" there is side_by_side=True
+  fast          (replicates) fit_replicates(exact=False): the models as one grouped network
+  cpu_levers    the seminar CNN at batch 64 (fit on --n images, then evaluate on the test set) with
+                all CPU levers ("selfsup") and with one lever off at a time (no_*), none ("no_levers"),
+                evaluation under inference_mode, and torch.compile of the network
 Output: a Markdown table on stdout and JSON (bench/results/bench-<device>.json).
 
-Usage: .venv/bin/python bench/bench.py [--device cpu|cuda] [--epochs N] [--n N] [--cases a,b]
+Usage: .venv/bin/python bench/bench.py [--device cpu|cuda] [--epochs N] [--n N] [--cases a,b] [--threads T]
+  --threads T pins torch's threads in every run, peers included (default: each as it comes: torch's
+  default for the references and keras, selfsup's per-call rule for selfsup).
 """
 from __future__ import annotations
 
@@ -30,15 +41,20 @@ from torch import nn
 import selfsup as ss
 
 HERE = Path(__file__).resolve().parent
+LEVERS = ["no_channels_last", "no_pool_before_relu", "no_uniform_masks", "no_memory_reuse", "no_levers",
+          "inference_mode", "torch_compile"]
 CASES = {  # case -> (variants, batch size)
-    "supervised_b64": (["selfsup", "ref_device", "ref_tutorial"], 64),
+    "supervised_b64": (["selfsup", "ref_device", "ref_tutorial", "keras"], 64),
     "supervised_b512": (["selfsup", "ref_device", "ref_tutorial"], 512),
     "rotation_4views": (["selfsup", "ref_device"], 64),
     "simclr": (["selfsup", "ref_device"], 256),
     "bridge_r_vs_python": (["python", "r"], 64),
     # the seminar's steps 3 and 5: 20 models, 150 labels each (120 trained on), batch 1
-    "replicates_b1": (["selfsup", "one_by_one", "ref_device"], 1),
+    "replicates_b1": (["selfsup", "one_by_one", "fast", "ref_device", "keras"], 1),
+    "cpu_levers": (["selfsup"] + LEVERS, 64),
 }
+PEERS = {"keras"}   # variants run by bench/peers.py in the peers' Python
+PEERS_PYTHON = os.environ.get("BENCH_PEERS_PYTHON", "/work/peers-venv/bin/python")
 REPLICATES, LABELLED = 20, 150
 
 
@@ -183,6 +199,8 @@ def run_one(case: str, variant: str, args) -> dict:
                             device, make_batch=simclr_views, loss_fn=nt_xent)
         _sync(device)
         seconds = time.perf_counter() - start
+    elif case == "cpu_levers":
+        seconds, accuracy = _levers(variant, x, y, d, args)
     elif case == "replicates_b1":
         images = REPLICATES * int(LABELLED * 0.8) * args.epochs
         seconds = _replicates(variant, x, y, args, device)
@@ -191,6 +209,44 @@ def run_one(case: str, variant: str, args) -> dict:
     return {"case": case, "variant": variant, "device": args.device, "epochs": args.epochs, "n": args.n,
             "batch_size": batch, "seconds": seconds, "images_per_s": images / seconds,
             "s_per_epoch": seconds / args.epochs, "peak_mem_mb": _peak_mb(device), "test_accuracy": accuracy}
+
+
+def _levers(variant: str, x, y, d, args) -> tuple[float, float]:
+    """fit_supervised at batch 64, then evaluate on the test set, with `variant`'s lever off or on."""
+    from selfsup import cpu, nets
+    from selfsup.nets import layers
+    if variant in ("no_channels_last", "no_levers"):
+        layers.CHANNELS_LAST = False
+    if variant in ("no_pool_before_relu", "no_levers"):
+        layers.POOL_BEFORE_RELU = False
+    if variant in ("no_uniform_masks", "no_levers"):
+        layers.UNIFORM_MASKS = False
+    if variant in ("no_memory_reuse", "no_levers"):
+        cpu._kept = True    # keep_freed_memory() then does nothing: glibc's defaults stay
+    if variant == "inference_mode":
+        import contextlib
+        import selfsup.train as train
+
+        @contextlib.contextmanager
+        def eval_inference(module):
+            was = module.training
+            module.eval()
+            try:
+                with torch.inference_mode():
+                    yield module
+            finally:
+                module.train(was)
+        train.eval_mode = eval_inference
+    model = ss.build_model(x.shape[1:], 10, seed=0)
+    start = time.perf_counter()
+    if variant == "torch_compile":
+        model.net = torch.compile(model.net)   # compile time is part of the call
+    ss.fit_supervised(x, y, model=model, epochs=args.epochs, batch_size=64, seed=0, device=args.device,
+                      verbose=False)
+    accuracy = ss.evaluate(model, d["test"]["x"], d["test"]["y"], device=args.device)["accuracy"]
+    _sync(torch.device(args.device))
+    del nets
+    return time.perf_counter() - start, accuracy
 
 
 def _replicates(variant: str, x, y, args, device) -> float:
@@ -209,8 +265,8 @@ def _replicates(variant: str, x, y, args, device) -> float:
         models = [first] + [ss.clone_model(first) for _ in draws[1:]]
         start = time.perf_counter()
         ss.fit_replicates(models, x, y, draws, seeds=list(range(REPLICATES)), epochs=args.epochs, batch_size=1,
-                          validation_split=0.2, side_by_side=variant == "selfsup", device=args.device,
-                          verbose=False)
+                          validation_split=0.2, side_by_side=variant != "one_by_one", exact=variant != "fast",
+                          device=args.device, verbose=False)
     _sync(device)
     return time.perf_counter() - start
 
@@ -250,8 +306,27 @@ def _peak_mb(device) -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
+# ------------------------------------------------------------------------------------- peers
+def _peers_data(args) -> str:
+    """The data of the selfsup rows, for the peers' Python (which has no selfsup): an .npz file."""
+    d = ss.load_dataset("fashion_mnist")
+    x, y = d["train"]["x"][:args.n], d["train"]["y"][:args.n]
+    draws = np.stack([ss.sample_indices(len(x), LABELLED, seed=r) for r in range(REPLICATES)])
+    path = Path(tempfile.gettempdir()) / f"selfsup-bench-peers-{os.getpid()}.npz"
+    np.savez(path, x=x, y=y, xt=d["test"]["x"], yt=d["test"]["y"], draws=draws)
+    return str(path)
+
+
+def _peer_row(case: str, variant: str, out: dict, args) -> dict:
+    images = REPLICATES * int(LABELLED * 0.8) * args.epochs if case == "replicates_b1" else args.n * args.epochs
+    return {"case": case, "variant": variant, "device": "cpu", "epochs": args.epochs, "n": args.n,
+            "batch_size": CASES[case][1], "seconds": out["seconds"], "images_per_s": images / out["seconds"],
+            "s_per_epoch": out["seconds"] / args.epochs, "peak_mem_mb": float("nan"),
+            "test_accuracy": out["test_accuracy"], "peer": out["peer"]}
+
+
 # ------------------------------------------------------------------------------------- main
-RATIO_BASE = {"ref_device": "selfsup", "ref_tutorial": "selfsup", "one_by_one": "selfsup", "r": "python"}
+RATIO_BASE = {"r": "python", "python": None, "selfsup": None}   # every other variant: / selfsup
 
 
 def table(rows: list[dict]) -> str:
@@ -259,11 +334,12 @@ def table(rows: list[dict]) -> str:
              "|---|---|---:|---:|---:|---:|---:|"]
     by_key = {(r["case"], r["variant"]): r for r in rows}
     for r in rows:
-        base = by_key.get((r["case"], RATIO_BASE.get(r["variant"], "")))
+        base = by_key.get((r["case"], RATIO_BASE.get(r["variant"], "selfsup")))
         ratio = f"{r['seconds'] / base['seconds']:.2f}x" if base else ""
         acc = "" if r["test_accuracy"] != r["test_accuracy"] else f"{r['test_accuracy']:.4f}"
+        mem = "" if r["peak_mem_mb"] != r["peak_mem_mb"] else f"{r['peak_mem_mb']:,.0f}"
         lines.append(f"| {r['case']} | {r['variant']} | {r['images_per_s']:,.0f} | {r['s_per_epoch']:.2f} | "
-                     f"{r['peak_mem_mb']:,.0f} | {acc} | {ratio} |")
+                     f"{mem} | {acc} | {ratio} |")
     return "\n".join(lines)
 
 
@@ -274,24 +350,48 @@ def main(argv=None):
     p.add_argument("--n", type=int, default=60000, help="training images used (first n)")
     p.add_argument("--cases", default=",".join(CASES))
     p.add_argument("--out", default=str(HERE / "results"))
+    p.add_argument("--threads", type=int, default=0, help="torch threads in every run (0: each as it comes)")
     p.add_argument("--one", nargs=2, metavar=("CASE", "VARIANT"), help=argparse.SUPPRESS)
     args = p.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
     if args.one:
         print("RESULT " + json.dumps(run_one(*args.one, args)))
         return
-    rows = []
+    rows, notes = [], []
+    peers_data = None
     for case in args.cases.split(","):
         for variant in CASES[case][0]:
-            cmd = [sys.executable, __file__, "--one", case, variant, "--device", args.device,
-                   "--epochs", str(args.epochs), "--n", str(args.n)]
+            if variant in PEERS:
+                if not Path(PEERS_PYTHON).exists():
+                    notes.append(f"{case}/{variant} skipped: no peers' Python at {PEERS_PYTHON}. Install: "
+                                 "python3 -m venv /work/peers-venv && /work/peers-venv/bin/pip install "
+                                 "torch==2.14.1 torchvision==0.29.1 keras (or set BENCH_PEERS_PYTHON)")
+                    print("  " + notes[-1], file=sys.stderr, flush=True)
+                    continue
+                peers_data = peers_data or _peers_data(args)
+                cmd = [PEERS_PYTHON, str(HERE / "peers.py"), case, peers_data, "--epochs", str(args.epochs),
+                       "--threads", str(args.threads)]
+            else:
+                cmd = [sys.executable, __file__, "--one", case, variant, "--device", args.device,
+                       "--epochs", str(args.epochs), "--n", str(args.n), "--threads", str(args.threads)]
             out = subprocess.run(cmd, capture_output=True, text=True)
             if out.returncode:
+                if variant == "torch_compile":   # a lever that cannot run here is a finding, not a crash
+                    notes.append(f"{case}/{variant} failed: {out.stderr.strip().splitlines()[-1][:300]}")
+                    print("  " + notes[-1], file=sys.stderr, flush=True)
+                    continue
                 sys.exit(f"{case}/{variant} failed:\n{out.stderr[-3000:]}")
-            rows.append(json.loads(out.stdout.split("RESULT ", 1)[1]))
-            print(f"  {case:20s} {variant:13s} {rows[-1]['seconds']:8.2f} s", file=sys.stderr, flush=True)
+            row = json.loads(out.stdout.split("RESULT ", 1)[1])
+            if variant in PEERS:
+                row = _peer_row(case, variant, row, args)
+            rows.append(row)
+            print(f"  {case:20s} {variant:20s} {rows[-1]['seconds']:8.2f} s", file=sys.stderr, flush=True)
     print(f"\nselfsup benchmark: device={args.device}, epochs={args.epochs}, n={args.n}, "
-          f"torch {torch.__version__}, {os.cpu_count()} CPU cores\n")
+          f"threads={args.threads or 'each as it comes'}, torch {torch.__version__}, {os.cpu_count()} CPU cores\n")
     print(table(rows))
+    for note in notes:
+        print(f"\n- {note}")
     Path(args.out).mkdir(parents=True, exist_ok=True)
     path = Path(args.out) / f"bench-{args.device}.json"
     path.write_text(json.dumps(rows, indent=1) + "\n")

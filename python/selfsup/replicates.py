@@ -5,7 +5,8 @@ calling `fit_supervised(x[subsets[i]], y[subsets[i]], model=models[i], seed=seed
 each i, and gives identical models; side by side (`train.fit_side_by_side`) every step advances all
 models with one backward pass and one Adam update, which saves per-step work (the seminar's 20
 models at batch 1 on 2 CPU cores: 0.96-1.16x the speed of one after another, median 1.10x, in
-four runs of `make bench`, case replicates_b1).
+four runs of `make bench`, case replicates_b1). `exact=False` trades bit-identity for speed: the
+models train as one grouped network (`grouped.py`), equal in distribution to the exact path.
 
 Under torchrun the replicates are spread over the ranks (`distributed.owners`: contiguous blocks);
 each rank trains its share as above and the models come back to every rank, bit for bit the ones
@@ -25,12 +26,14 @@ from . import distributed, progress
 from .device import resolve_seed
 from .model import Model, check_inputs_for, check_model
 from .settings import check_validation_split, fit_settings
+from .grouped import check_groupable, fit_grouped
 from .train import Classification, fit, fit_side_by_side
 
 
 def fit_replicates(models: Sequence[Model], x, y, subsets: Sequence, *, seeds: Sequence[int] | None = None,
                    epochs: int = 10, batch_size: int = 64, validation_split: float = 0.0, lr: float = 1e-3,
-                   side_by_side: bool | None = None, device: str = "auto", verbose: bool = True) -> list[Model]:
+                   side_by_side: bool | None = None, exact: bool = True, device: str = "auto",
+                   verbose: bool = True) -> list[Model]:
     """Train each of `models` (in place) on its own subset of (x, y).
 
     Parameters
@@ -47,6 +50,12 @@ def fit_replicates(models: Sequence[Model], x, y, subsets: Sequence, *, seeds: S
     side_by_side : bool, optional
         True: train all models at once; False: one after another. Both give identical models. None
         (default): side by side when the subsets have equal size (it needs that).
+    exact : bool, default=True
+        True: each model bit-identical to training it alone with `fit_supervised`. False: the models
+        train as one grouped network (grouped convolutions, batched matrix products): several times
+        faster at small batches, results equal in distribution but not bit for bit (other summation
+        orders; dropout masks from one stream). Needs equal-size subsets and "cnn"/"mlp" classifiers
+        of one architecture.
     device, verbose : as for `fit_supervised`.
         Under torchrun each rank trains a share of the replicates (on its own GPU), and every
         rank returns all of them.
@@ -66,6 +75,20 @@ def fit_replicates(models: Sequence[Model], x, y, subsets: Sequence, *, seeds: S
     seeds = _check_seeds(seeds, len(models))
     y = v.check_labels(y, len(x), "y", n_classes=min(len(m.classes) for m in models))
 
+    if not isinstance(exact, (bool, np.bool_)):
+        raise TypeError(f"`exact` must be True or False; got {exact!r}.")
+    if not exact:
+        if side_by_side is False:
+            raise ValueError("`exact = False` trains the models together as one grouped network; it cannot go "
+                             "with `side_by_side = False`.")
+        _side_by_side(True, subsets)             # equal sizes, or the message that says so
+        check_groupable([m.net for m in models])
+        if distributed.world().parallel:
+            raise ValueError("`exact = False` runs in one process; under torchrun use exact = True (the "
+                             "replicates are then spread over the ranks).")
+        fit_grouped([m.net for m in models], [x[s] for s in subsets], [y[s] for s in subsets], seeds, settings,
+                    [m.history for m in models])
+        return list(models)
     together = _side_by_side(side_by_side, subsets)
     world = distributed.world()
     if world.parallel:  # every rank must use the same seeds, then trains its own share

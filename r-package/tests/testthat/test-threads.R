@@ -13,3 +13,16 @@ test_that("set_threads() fixes the threads, returns the previous setting, and NU
   b <- quick_fit(d$x, d$y, classes = 0:9)
   expect_identical(get_weights(a), get_weights(b))
 })
+
+test_that("fit_replicates(exact = FALSE) trains the replicates as one grouped network", {
+  skip_if_no_selfsup_python()
+  d <- digits()
+  first <- build_model(c(8, 8), d$classes, seed = 1)
+  models <- list(first, clone_model(first))
+  draws <- lapply(1:2, function(r) sample_indices(nrow(d$train$x), 30, seed = r))
+  fit_replicates(models, d$train$x, d$train$y, draws, seeds = 1:2, epochs = 2, batch_size = 4,
+                 validation_split = 0.2, exact = FALSE, device = "cpu", verbose = FALSE)
+  expect_identical(nrow(models[[2]]$history), 2L)
+  expect_false(identical(get_weights(models[[1]]), get_weights(models[[2]])))
+  expect_error(fit_replicates(models, d$train$x, d$train$y, draws, exact = NA), "`exact` must be TRUE or FALSE")
+})
