@@ -28,8 +28,11 @@ from . import _validate as v
 
 ENV = "SELFSUP_THREADS"
 # One step of fewer floating-point operations than this (forward, one batch) runs on one thread;
-# more, on torch's threads. Measured with bench/threads.py (see its docstring for the table).
-ONE_THREAD_BELOW = 100e6
+# more, on torch's threads. Measured with bench/threads.py on the project's 2-core machine (shared,
+# busy): a second thread never paid, from 0.4 MFLOP (MLP, batch 1: 0.04x) through the seminar CNN at
+# batch 64 (283 MFLOP: 0.16x) to batch 1024 (4.5 GFLOP: 0.67x, range 0.51-0.91). So the threshold
+# sits above the largest work measured; rerun bench/threads.py on an idle many-core machine to lower it.
+ONE_THREAD_BELOW = 5e9
 
 _fixed: int | None = None       # set_threads(); None: the environment variable, else the rule
 

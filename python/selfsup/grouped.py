@@ -27,7 +27,8 @@ from . import cpu
 from .device import resolve_device, resolve_seed
 from .nets.layers import Conv2dReLU, Dropout, LinearReLU, channels_last
 from .settings import FitSettings
-from .train import _set_lr, as_float, make_optimizer, split_validation, to_device
+from .feed import to_device
+from .train import as_float, make_optimizer, set_lr, split_validation
 
 
 def check_groupable(nets: list[nn.Module]) -> None:
@@ -144,7 +145,7 @@ def fit_grouped(nets: list[nn.Module], xs: list[np.ndarray], ys: list[np.ndarray
             for b in range(n_batches):
                 idx = perms[:, b * settings.batch_size:(b + 1) * settings.batch_size]   # (R, B)
                 xb, yb = as_float(x[rows_r, idx]), y[rows_r, idx]
-                _set_lr(opt, settings, step, n_steps)
+                set_lr(opt, settings, step, n_steps)
                 out = net(xb)                                                         # (R, B, k)
                 losses = F.cross_entropy(out.flatten(0, 1), yb.flatten(), reduction="none").view(yb.shape)
                 losses.mean(1).sum().backward()                       # each model's gradient is its own mean loss's

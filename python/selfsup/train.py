@@ -151,7 +151,7 @@ def fit_side_by_side(nets: list[nn.Module], task, xs: list[np.ndarray], ys: list
             done = 0
             try:
                 for b, xys in enumerate(zip(*batches)):
-                    _set_lr(opt, settings, step, n_steps)
+                    set_lr(opt, settings, step, n_steps)
                     with distributed.lost_contact(world, f"training (epoch {epoch}, step {b + 1} of {n_batches})"):
                         losses = torch.stack([_step_forward(run, task, xb, yb, plan.shares[b], plan.weights[b],
                                                             mixed, world) for run, (xb, yb) in zip(runs, xys)])
@@ -212,7 +212,7 @@ def make_optimizer(params: list[nn.Parameter], settings: FitSettings) -> torch.o
     return torch.optim.Adam(groups, lr=settings.lr, fused=True)
 
 
-def _set_lr(opt: torch.optim.Optimizer, settings: FitSettings, step: int, n_steps: int) -> None:
+def set_lr(opt: torch.optim.Optimizer, settings: FitSettings, step: int, n_steps: int) -> None:
     """Learning rate of step `step` (0-based) of `n_steps`; "constant" leaves it untouched."""
     if settings.schedule == "cosine":
         lr = settings.lr * 0.5 * (1 + math.cos(math.pi * step / n_steps))
