@@ -31,7 +31,7 @@ recipe <- list(epochs = 10, pretext_epochs = 10, replicates = 20, n_labelled = 1
                small_epochs = 10, freeze_epochs = 10, finetune_epochs = 10)
 recipe <- switch(preset,
   full = recipe,
-  quick = modifyList(recipe, list(epochs = 2, pretext_epochs = 2, replicates = 5)),
+  quick = modifyList(recipe, list(epochs = 1, pretext_epochs = 3, replicates = 5)),  # budget: see seminar.py
   tiny = modifyList(recipe, list(epochs = 1, pretext_epochs = 1, replicates = 2, small_epochs = 1,
                                  freeze_epochs = 1, finetune_epochs = 1)),
   stop("SEMINAR_PRESET must be full, quick or tiny; got ", preset, call. = FALSE)
