@@ -73,10 +73,7 @@ def init(timeout: float | None = None) -> World:
         return World(dist.get_rank(), dist.get_world_size(), True)
     rank, size, local_rank, address = _launch_env()
     seconds = _timeout(timeout)
-    if torch.cuda.is_available():
-        if local_rank >= torch.cuda.device_count():
-            raise RuntimeError(f"LOCAL_RANK is {local_rank} but this machine has {torch.cuda.device_count()} GPU(s); "
-                               "start at most one process per GPU (torchrun --nproc_per_node).")
+    if torch.cuda.is_available() and local_rank < torch.cuda.device_count():
         torch.cuda.set_device(local_rank)      # device="cuda"/"auto" then means this rank's GPU
     backend = "cpu:gloo,cuda:nccl" if torch.cuda.is_available() else "gloo"
     try:
@@ -194,7 +191,14 @@ def wrap(net: nn.Module, device: torch.device, world: World) -> nn.Module:
     """`net` as DDP wraps it on `world` (rank 0's weights are copied to all ranks); `net` itself in one process."""
     if not world.parallel:
         return net
-    ids = [device.index if device.index is not None else torch.cuda.current_device()] if device.type == "cuda" else None
+    ids = None
+    if device.type == "cuda":
+        local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+        if local_rank >= torch.cuda.device_count():
+            raise RuntimeError(f"LOCAL_RANK is {local_rank} but this machine has {torch.cuda.device_count()} GPU(s): "
+                               "start at most one process per GPU (torchrun --nproc_per_node), or train on the CPU "
+                               "(device=\"cpu\").")
+        ids = [device.index if device.index is not None else torch.cuda.current_device()]
     with lost_contact(world, "setting up DistributedDataParallel"):
         return nn.parallel.DistributedDataParallel(net, device_ids=ids, gradient_as_bucket_view=True)
 
