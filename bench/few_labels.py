@@ -52,9 +52,9 @@ CPU = dict(
     simclr=dict(n=60000, epochs=4, batch_size=256, lr=0.12, optimizer="sgd", weight_decay=5e-4, schedule="cosine"),
     rotation=dict(n=60000, epochs=2, batch_size=128, all_rotations=True, lr=0.03, optimizer="sgd",
                   weight_decay=5e-4, schedule="cosine"),
-    other=dict(n=20000, epochs=2, batch_size=128),       # the remaining pretext tasks, Adam
-    supervised=dict(steps=600, batch_size=64, ema=0.99, **SGD),
-    finetune=dict(freeze_steps=150, steps=450, batch_size=64, ema=0.99, **SGD),
+    other=dict(n=10000, epochs=2, batch_size=128),       # the remaining pretext tasks, Adam
+    supervised=dict(steps=400, batch_size=64, ema=0.99, **SGD),
+    finetune=dict(freeze_steps=100, steps=300, batch_size=64, ema=0.99, **SGD),
     pseudo=dict(steps=300, rounds=3, round_steps=300, batch_size=64, ema=0.99, **SGD),
     fixmatch=dict(steps=300, batch_size=32, mu=7, teacher="ema", ema=0.99, **SGD),
     pipeline=dict(steps=300, batch_size=32, mu=7, teacher="ema", ema=0.99, **SGD),
@@ -132,6 +132,21 @@ def pretrain(task: str, x: np.ndarray, cfg: dict, device: str, cache: Path) -> t
     return model, info
 
 
+class Pretrained(dict):
+    """task -> pretrained model, made (or read from the cache) the first time a row asks for it."""
+
+    def __init__(self, x, cfg, device, out, infos):
+        super().__init__()
+        self.args, self.infos = (x, cfg, device, out), infos
+
+    def __missing__(self, task):
+        model, info = pretrain(task, *self.args)
+        self[task], self.infos[task] = model, info
+        print(f"pretrained {task}: {info['wall']:.0f} s wall, {info['cpu']:.0f} s CPU; {info['budget']}; "
+              f"last epoch {info['last']}", flush=True)
+        return model
+
+
 # -------------------------------------------------------------------------------------- rows
 def rows_for(cfg: dict, tasks) -> list[tuple[str, str, callable]]:
     """(row name, kind, function(ctx) -> (accuracy, budget)) in the order of the table."""
@@ -143,12 +158,14 @@ def rows_for(cfg: dict, tasks) -> list[tuple[str, str, callable]]:
             ("label spreading, SimCLR features", "semi-supervised", spreading_simclr),
             ("pseudo-labels (convnet)", "semi-supervised", pseudo_labels),
             ("FixMatch (convnet, scratch)", "semi-supervised", fixmatch_scratch)]
+    tasks = sorted(tasks, key=lambda t: (t != "simclr", t != "rotation"))    # the main two first
     for task in tasks:
         rows.append((f"{task}: linear probe", "self-supervised", lambda c, t=task: probe(c, t, None)))
         if task in ("rotation", "simclr"):
             rows.append((f"{task}: linear probe, pool2", "self-supervised", lambda c, t=task: probe(c, t, "pool2")))
         rows.append((f"{task}: fine-tune", "self-supervised", lambda c, t=task: finetune(c, t)))
-    rows.append(("best pipeline: SimCLR -> fine-tune -> FixMatch", "pipeline", pipeline))
+        if task == "simclr":
+            rows.append(("best pipeline: SimCLR -> fine-tune -> FixMatch", "pipeline", pipeline))
     return rows
 
 
@@ -269,10 +286,15 @@ def load(cfg):
     return x, y, xt, yt
 
 
+def threads(args, cfg):
+    n = args.threads or cfg["threads"]
+    if n:
+        torch.set_num_threads(n)
+
+
 def run(args):
     cfg = PRESETS[args.preset]
-    if cfg["threads"]:
-        torch.set_num_threads(cfg["threads"])
+    threads(args, cfg)
     out = Path(args.out or HERE / "results" / f"few_labels-{args.preset}")
     out.mkdir(parents=True, exist_ok=True)
     log_path = out / "draws.jsonl"
@@ -286,15 +308,8 @@ def run(args):
     rows = [r for r in rows_for(cfg, tasks) if not args.rows or any(s in r[0] for s in args.rows.split(","))]
     print(f"preset {args.preset}: {cfg}\ndevice {ss.resolve_device(args.device)}, train {x.shape}, test {xt.shape}, "
           f"out {out}", flush=True)
-    pretrained, infos = {}, {}
-    needed = {t for t in tasks if any(name.startswith(t + ":") for name, _, _ in rows)}
-    if any("SimCLR" in name for name, _, _ in rows):
-        needed.add("simclr")
-    for task in IMAGE_TASKS:
-        if task in needed:
-            pretrained[task], infos[task] = pretrain(task, x, cfg, args.device, out)
-            print(f"pretrained {task}: {infos[task]['wall']:.0f} s wall, {infos[task]['cpu']:.0f} s CPU; "
-                  f"{infos[task]['budget']}; last epoch {infos[task]['last']}", flush=True)
+    infos: dict = {}
+    pretrained = Pretrained(x, cfg, args.device, out, infos)   # each task pretrained when a row first needs it
     cache: dict = {}
     for n_labels in cfg["labels"]:
         for draw in range(cfg["draws"]):
@@ -365,15 +380,11 @@ CURVE_LEARNERS = {"pipeline": "best pipeline: SimCLR -> fine-tune -> FixMatch",
 def curve(args):
     """Test accuracy against FixMatch steps: one full fit (its own cosine schedule) per budget."""
     cfg = PRESETS[args.preset]
-    if cfg["threads"]:
-        torch.set_num_threads(cfg["threads"])
+    threads(args, cfg)
     out = Path(args.out or HERE / "results" / f"few_labels-{args.preset}")
     out.mkdir(parents=True, exist_ok=True)
     x, y, xt, yt = load(cfg)
-    pretrained = {}
-    if args.curve_learner == "pipeline":
-        pretrained["simclr"], info = pretrain("simclr", x, cfg, args.device, out)
-        print(f"pretrained simclr: {info}", flush=True)
+    pretrained = Pretrained(x, cfg, args.device, out, {})
     log_path = out / f"curve-{args.curve_learner}.jsonl"
     for steps in [int(v) for v in args.curve.split(",")]:
         for draw in range(args.curve_draws):
@@ -400,12 +411,11 @@ def seminar(args):
     written as a CSV the seminar report shows beside the seminar's table."""
     from selfsup.seminar import replicate_draw
     cfg = PRESETS[args.preset]
-    if cfg["threads"]:
-        torch.set_num_threads(cfg["threads"])
+    threads(args, cfg)
     out = Path(args.out or HERE / "results" / f"few_labels-{args.preset}")
     out.mkdir(parents=True, exist_ok=True)
     x, y, xt, yt = load(cfg)
-    pretrained = {"simclr": pretrain("simclr", x, cfg, args.device, out)[0]}
+    pretrained = Pretrained(x, cfg, args.device, out, {})
     accs, budget = [], ""
     with Timer() as t:
         for r in range(1, args.seminar_draws + 1):
@@ -434,6 +444,7 @@ def main():
     p.add_argument("--preset", choices=list(PRESETS), default="cpu")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     p.add_argument("--out", default=None, help="folder for results, the draw log and cached pretrained models")
+    p.add_argument("--threads", type=int, default=None, help="torch threads (default: the preset's)")
     p.add_argument("--rows", default="", help="comma-separated substrings: run only rows whose name has one")
     p.add_argument("--tasks", default="", help="comma-separated pretext tasks (default: every image task)")
     p.add_argument("--curve", default="", help="comma-separated FixMatch step budgets: the learning curve")

@@ -113,3 +113,24 @@ def test_side_by_side_still_equals_one_by_one(digits, options):
         wa, wb = weights(a), weights(b)
         assert all(np.array_equal(wa[k], wb[k]) for k in wa)
         assert a.history == b.history
+
+
+def test_batch_norm_running_stats_average_the_first_batches():
+    """The convnet's batch norm: running mean = the plain mean of the batch means for the first 10 training
+    batches (torch's moving average would still hold 0.9^t of its start at 0), then momentum 0.1."""
+    from selfsup.nets.layers import BatchNorm2d
+    bn = BatchNorm2d(1)
+    means = []
+    for t in range(12):
+        x = torch.full((4, 1, 2, 2), float(t + 1)) + torch.randn(4, 1, 2, 2)
+        means.append(x.mean())
+        before = bn.running_mean.clone()
+        bn(x)
+        if t < 10:
+            torch.testing.assert_close(bn.running_mean, torch.stack(means).mean().reshape(1))
+        else:
+            torch.testing.assert_close(bn.running_mean, 0.9 * before + 0.1 * means[-1])
+    bn.eval()
+    held = bn.running_mean.clone()
+    bn(torch.zeros(4, 1, 2, 2))
+    assert torch.equal(bn.running_mean, held)                     # eval mode leaves them alone

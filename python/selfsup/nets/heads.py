@@ -14,7 +14,7 @@ from collections import OrderedDict
 
 from torch import nn
 
-from .layers import ConvStrideReLU, Dropout, LinearReLU, channels_first, n_inputs
+from .layers import BatchNorm1d, ConvStrideReLU, Dropout, LinearReLU, channels_first, n_inputs
 
 
 def linear_head(n_features: int, n_outputs: int) -> nn.Sequential:
@@ -81,5 +81,5 @@ def projection_head(n_features: int, n_outputs: int = 128, hidden: int | None = 
     """SimCLR's projection g(h) = W2 ReLU(BN(W1 h)): (N, n_features) -> (N, n_outputs); the loss sees its
     output. `hidden` defaults to `n_features`, as in the paper (and lightly's SimCLRProjectionHead)."""
     hidden = n_features if hidden is None else hidden
-    return nn.Sequential(OrderedDict(proj1=nn.Linear(n_features, hidden, bias=False), bn1=nn.BatchNorm1d(hidden),
+    return nn.Sequential(OrderedDict(proj1=nn.Linear(n_features, hidden, bias=False), bn1=BatchNorm1d(hidden),
                                      relu1=nn.ReLU(), output=nn.Linear(hidden, n_outputs)))

@@ -114,12 +114,33 @@ class Dropout(nn.Dropout):
         return x * mask.div_(keep)
 
 
+class WarmRunningStats:
+    """Batch norm whose running statistics are the plain mean over the first 1 / momentum training batches,
+    then the usual moving average (momentum 0.1). torch's moving average starts from mean 0, variance 1:
+    small activations (pixels in [0, 1], keras' initial weights) then still carry most of that start after a
+    short fit, and eval mode divides by a variance ~10x too large in every block (measured: test accuracy
+    0.115 after 21 steps, training accuracy in eval mode 0.087). A mix-in for the nn.BatchNorm classes."""
+
+    def forward(self, x):
+        if self.training and self.track_running_stats:
+            self.momentum = max(0.1, 1.0 / (int(self.num_batches_tracked) + 1))
+        return super().forward(x)
+
+
+class BatchNorm2d(WarmRunningStats, nn.BatchNorm2d):
+    pass
+
+
+class BatchNorm1d(WarmRunningStats, nn.BatchNorm1d):
+    pass
+
+
 class ConvBNReLU(nn.Sequential):
     """3x3 convolution (padding 1, no bias: the norm has one), batch norm, ReLU: (N, C, H, W) -> (N, out, H, W)."""
 
     def __init__(self, c_in: int, c_out: int):
         super().__init__(OrderedDict(conv=nn.Conv2d(c_in, c_out, 3, padding=1, bias=False),
-                                     bn=nn.BatchNorm2d(c_out), relu=nn.ReLU()))
+                                     bn=BatchNorm2d(c_out), relu=nn.ReLU()))
 
 
 class GlobalAvgPool(nn.Module):
