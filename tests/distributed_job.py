@@ -82,6 +82,12 @@ def fit_finetune():
                            seed=12, **COMMON)
 
 
+def fit_convnet():
+    """Rotation pretraining of the "convnet" encoder (batch norm in every block), 600 digits, 2 epochs."""
+    return ss.ssl_pretrain(digits()[0][:600], "rotation", encoder="convnet", epochs=2, batch_size=32, seed=13,
+                           **COMMON)
+
+
 def fit_replicates():
     """Five replicates (uneven over 2 ranks: 3 + 2) of the seminar CNN, each on its own 40 digits."""
     x, y = digits()
@@ -114,12 +120,17 @@ def fit_every_task():
 
 FITS = {"mlp": fit_mlp, "rotation": fit_rotation, "fixmatch": fit_fixmatch, "fixmatch_ema": fit_fixmatch_ema,
         "autoencoder": fit_autoencoder,
-        "finetune": fit_finetune, "replicates": fit_replicates}
+        "finetune": fit_finetune, "convnet": fit_convnet, "replicates": fit_replicates}
+
+
+def state(model) -> dict:
+    """Weights and buffers (batch norm's running statistics) as numpy arrays."""
+    return {k: v.detach().cpu().numpy() for k, v in model.net.state_dict().items()}
 
 
 def save(model_or_models, out: Path, name: str) -> None:
     models = model_or_models if isinstance(model_or_models, list) else [model_or_models]
-    arrays = {f"{i}/{k}": v for i, m in enumerate(models) for k, v in ss.get_weights(m).items()}
+    arrays = {f"{i}/{k}": v for i, m in enumerate(models) for k, v in state(m).items()}
     np.savez(out / f"{name}.npz", **arrays)
     (out / f"{name}.json").write_text(json.dumps([m.history for m in models]))
 

@@ -10,8 +10,10 @@ a one-process world and nothing here runs. Under ``torchrun`` (or after `init()`
   so the global batch size, the sample order and every sample's random draws do not depend on
   the number of ranks W;
 - scales its loss by n_r * W / m (n_r of the global batch's m samples are its own), so that DDP's
-  average of the ranks' gradients is the gradient of the mean loss over the global batch. The
-  model then equals one process's up to the order of float additions.
+  average of the ranks' gradients is the gradient of the mean loss over the global batch;
+- normalises batch-norm layers with the whole global batch's statistics (`batch_norm`) and lets
+  SimCLR compare each view with every rank's (`gather_rows`).
+The model then equals one process's up to the order of float additions.
 
 Rank 0 alone shows progress; every rank ends with the same weights and history (metric sums are
 all-reduced). Collectives that fail because another rank stopped or hung raise `RankLost` with
@@ -23,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import datetime
 import os
+import warnings
 from dataclasses import dataclass
 
 import torch
@@ -199,6 +202,9 @@ def wrap(net: nn.Module, device: torch.device, world: World) -> nn.Module:
                                "start at most one process per GPU (torchrun --nproc_per_node), or train on the CPU "
                                "(device=\"cpu\").")
         ids = [device.index if device.index is not None else torch.cuda.current_device()]
+    # On the CPU the seminar CNN convolves channels-last, so its 1-channel kernel's gradient comes back
+    # with other (equivalent) strides than DDP's bucket: DDP copies it and says so once; nothing to fix.
+    warnings.filterwarnings("ignore", message="Grad strides do not match bucket view strides")
     with lost_contact(world, "setting up DistributedDataParallel"):
         return nn.parallel.DistributedDataParallel(net, device_ids=ids, gradient_as_bucket_view=True)
 
@@ -339,9 +345,9 @@ def gather_rows(z: torch.Tensor) -> tuple[torch.Tensor, int]:
     stand_in = _STEP["weight"] == 0
     send = z[:0] if stand_in else z
     with lost_contact(world, "gathering the batch's embeddings"):
-        counts = torch.zeros(world.size, dtype=torch.int64, device=z.device)
-        dist.all_gather_into_tensor(counts, torch.tensor([len(send)], dtype=torch.int64, device=z.device))
-        counts = counts.tolist()
+        counts = [torch.zeros(1, dtype=torch.int64, device=z.device) for _ in range(world.size)]
+        dist.all_gather(counts, torch.tensor([len(send)], dtype=torch.int64, device=z.device))
+        counts = [int(c) for c in counts]
         gathered = _Gather.apply(send, counts)
     if stand_in:
         return torch.cat([gathered, z]), len(gathered)
@@ -392,3 +398,58 @@ def share_models(nets: list[nn.Module], histories: list[list[dict]], owner: list
             box = [history]
             dist.broadcast_object_list(box, src=src)
             history[:] = box[0]
+
+
+# ----------------------------------------------------------------------------- batch norm
+def batch_norm(bn: nn.modules.batchnorm._BatchNorm, x: torch.Tensor) -> torch.Tensor | None:
+    """Inside a data-parallel training step: `bn` applied to this rank's rows `x` with the mean and
+    variance of the whole global batch (every rank's rows, all-reduced with gradients, as
+    SyncBatchNorm does on GPUs; this works with gloo too), its running statistics updated with
+    them. So a batch-norm network trains as in one process. None elsewhere (eval mode, one process,
+    or before `select`: a pass over the whole global batch, e.g. a FixMatch teacher's).
+    """
+    if "rows" not in _STEP or not bn.training:
+        return None
+    world, c = _STEP["world"], x.shape[1]
+    xf = x.float()
+    dims = [0, *range(2, x.ndim)]
+    count = xf.numel() // c
+    part = torch.cat([xf.sum(dims), (xf * xf).sum(dims), torch.tensor([float(count)], device=x.device)])
+    if _STEP["weight"] == 0:   # a stand-in: its rows must not count (times 0, not zeros: every rank's
+        part = part * 0        # graph must hold the all-reduce, whose backward is a collective too)
+    with lost_contact(world, "summing batch-norm statistics"):
+        total = _SumOverRanks.apply(part)
+    n = total[-1]
+    mean = total[:c] / n
+    var = (total[c:2 * c] / n - mean * mean).clamp_min(0)   # biased, as batch norm normalises
+    shape = (1, c) + (1,) * (x.ndim - 2)
+    y = (xf - mean.view(shape)) * torch.rsqrt(var.view(shape) + bn.eps)
+    if bn.affine:
+        y = y * bn.weight.view(shape) + bn.bias.view(shape)
+    if bn.track_running_stats:
+        _update_running(bn, mean.detach(), var.detach() * n / (n - 1).clamp_min(1))
+    return y.to(x.dtype)
+
+
+class _SumOverRanks(torch.autograd.Function):
+    """all_reduce (sum) with gradients: the gradient of every rank's copy of the sum, summed."""
+
+    @staticmethod
+    def forward(ctx, t):
+        t = t.clone()
+        dist.all_reduce(t)
+        return t
+
+    @staticmethod
+    def backward(ctx, grad):
+        grad = grad.clone()
+        dist.all_reduce(grad)
+        return grad
+
+
+@torch.no_grad()
+def _update_running(bn, mean: torch.Tensor, unbiased_var: torch.Tensor) -> None:
+    bn.num_batches_tracked += 1
+    momentum = bn.momentum if bn.momentum is not None else 1.0 / float(bn.num_batches_tracked)
+    bn.running_mean.lerp_(mean.to(bn.running_mean.dtype), momentum)
+    bn.running_var.lerp_(unbiased_var.to(bn.running_var.dtype), momentum)

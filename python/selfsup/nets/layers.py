@@ -127,11 +127,20 @@ class WarmRunningStats:
         return super().forward(x)
 
 
-class BatchNorm2d(WarmRunningStats, nn.BatchNorm2d):
+class _GlobalBatchStatistics:
+    """Batch norm that, trained data-parallel, normalises with the whole global batch's statistics
+    (`distributed.batch_norm`), so that the model is the one a single process trains."""
+
+    def forward(self, x):
+        out = distributed.batch_norm(self, x)
+        return super().forward(x) if out is None else out
+
+
+class BatchNorm2d(WarmRunningStats, _GlobalBatchStatistics, nn.BatchNorm2d):
     pass
 
 
-class BatchNorm1d(WarmRunningStats, nn.BatchNorm1d):
+class BatchNorm1d(WarmRunningStats, _GlobalBatchStatistics, nn.BatchNorm1d):
     pass
 
 
