@@ -88,7 +88,7 @@ CASES = {
     "seed not a number": (edit(lambda t, m: m["spec"].update(seed="7")),
                           "its `spec.seed` must be null or a whole number 0..2**64-1; got '7'"),
     "bool weights": (edit(lambda t, m: t.update({BIAS: t[BIAS].bool()})),
-                     f"weight '{BIAS}' is BOOL, but selfsup models hold float32 (F32) weights only"),
+                     f"weight '{BIAS}' is BOOL, but its network spec needs float32 (F32)"),
     "int8 weights": (edit(lambda t, m: t.update({BIAS: t[BIAS].to(torch.int8)})), f"weight '{BIAS}' is I8"),
     "float64 weights": (edit(lambda t, m: t.update({BIAS: t[BIAS].double()})), f"weight '{BIAS}' is F64"),
     "NaN weights": (edit(lambda t, m: t[BIAS].fill_(float("nan"))), f"weight '{BIAS}' contains NaN/Inf"),

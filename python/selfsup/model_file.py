@@ -237,6 +237,8 @@ def _tensors(data: bytes) -> dict[str, torch.Tensor]:
     for name, t in tensors.items():
         if not torch.isfinite(t).all():
             raise _Why(f"weight {name!r} contains NaN/Inf")
+        if not t.is_floating_point() and (t < 0).any():   # batch norm's num_batches_tracked: a count
+            raise _Why(f"weight {name!r} is a count, but holds negative numbers")
     return tensors
 
 
@@ -339,17 +341,20 @@ def _check_pretext(pretext) -> None:
         raise _Why(f"its pretext task's options are not valid ({str(err).rstrip('.')})") from None
 
 
-def _tensor_entries(header: dict) -> dict[str, tuple[int, ...]]:
-    """{name: shape} of the header's tensors, which must all be float32."""
+def _tensor_entries(header: dict) -> dict[str, tuple[tuple[int, ...], str]]:
+    """{name: (shape, dtype)} of the header's tensors; `_layers` checks them against the network."""
     entries = {}
     for name, info in header.items():
-        if not isinstance(info, dict) or not _list_of(info.get("shape"), int):
-            raise _Why(f"it is not a safetensors file (tensor {name!r} has no valid shape)")
-        if info.get("dtype") != "F32":
-            raise _Why(f"weight {name!r} is {info.get('dtype')}, but selfsup models hold float32 (F32) "
-                       "weights only")
-        entries[name] = tuple(info["shape"])
+        if not isinstance(info, dict) or not _list_of(info.get("shape"), int) \
+                or not isinstance(info.get("dtype"), str):
+            raise _Why(f"it is not a safetensors file (tensor {name!r} has no valid shape or dtype)")
+        entries[name] = (tuple(info["shape"]), info["dtype"])
     return entries
+
+
+# safetensors' names of the dtypes a selfsup network holds: float32 weights and buffers, and the
+# int64 batch count of batch norm (`num_batches_tracked`).
+DTYPES = {torch.float32: ("F32", "float32"), torch.int64: ("I64", "int64")}
 
 
 class _BuildBudget(TorchFunctionMode):
@@ -371,7 +376,8 @@ class _BuildBudget(TorchFunctionMode):
 @functools.lru_cache(maxsize=32)
 def _layers(spec_json: str, entries: tuple) -> tuple[str, ...]:
     """The layer names of the network of a spec, built on the meta device (shapes only, no memory),
-    which must have exactly the file's weights (`entries`: (name, shape) pairs). Remembered: the
+    which must have exactly the file's weights (`entries`: (name, (shape, dtype)) pairs, the dtype
+    as safetensors names it: "F32", "I64"). Remembered: the
     meta build takes milliseconds, and files of one kind are often loaded again and again."""
     entries = dict(entries)
     try:
@@ -381,16 +387,19 @@ def _layers(spec_json: str, entries: tuple) -> tuple[str, ...]:
         raise
     except Exception as err:  # any builder error: the spec is broken, whatever the builder says
         raise _Why(f"its network spec does not build ({type(err).__name__}: {str(err).rstrip('.')})") from None
-    wanted = {name: tuple(t.shape) for name, t in net.state_dict().items()}
+    wanted = {name: (tuple(t.shape), t.dtype) for name, t in net.state_dict().items()}
     missing = [k for k in wanted if k not in entries]
     extra = [k for k in entries if k not in wanted]
     if missing or extra:
         parts = [f"lacks weights {', '.join(missing[:5])}" if missing else "",
                  f"has weights its network does not have: {', '.join(extra[:5])}" if extra else ""]
         raise _Why("it " + " and ".join(p for p in parts if p))
-    for name, shape in wanted.items():
-        if entries[name] != shape:
-            raise _Why(f"weight {name!r} has shape {entries[name]}, but its network spec needs {shape}")
+    for name, (shape, dtype) in wanted.items():
+        if entries[name][0] != shape:
+            raise _Why(f"weight {name!r} has shape {entries[name][0]}, but its network spec needs {shape}")
+        code, word = DTYPES.get(dtype, (str(dtype), str(dtype)))
+        if entries[name][1] != code:
+            raise _Why(f"weight {name!r} is {entries[name][1]}, but its network spec needs {word} ({code})")
     return tuple(name for name, _ in net.layers())
 
 
