@@ -245,3 +245,23 @@ def test_a_rank_alone_at_the_rendezvous_gives_up_with_a_message(tmp_path):
     assert procs[0].returncode != 0
     assert "rank 0 of 2 could not join the others at 127.0.0.1:" in output
     assert "Start all 2 ranks with the same MASTER_ADDR and MASTER_PORT" in output
+
+
+def test_plan_shares_every_global_batch_the_same_way_for_any_number_of_ranks():
+    """Ranks take positions r, r + W, ... of each global batch; the weights n_r * W / m average to 1
+    over the ranks (so DDP's mean is the batch's mean); a rank without a sample gets a stand-in."""
+    for size in (1, 2, 3, 8):
+        plans = [distributed.plan(20, 8, distributed.World(r, size, True)) for r in range(size)]
+        assert all(p.offsets == [0, 8, 16, 20] for p in plans)               # the same global batches
+        for b, m in enumerate((8, 8, 4)):
+            real = [p.shares[b].tolist() for p in plans if p.weights[b] > 0]
+            assert sorted(i for share in real for i in share) == list(range(m))   # each sample once
+            assert sum(p.weights[b] for p in plans) == pytest.approx(size)
+    stand_in = distributed.plan(20, 8, distributed.World(5, 8, True))
+    assert stand_in.shares[2].tolist() == [0] and stand_in.weights[2] == 0   # last batch of 4: ranks 4..7 idle
+    assert distributed.plan(20, 8, distributed.SINGLE).shares == [None] * 3
+
+
+def test_too_few_samples_for_the_ranks_is_a_clear_error():
+    with pytest.raises(ValueError, match="there are 3 training samples for 4 ranks: every rank needs at least one"):
+        distributed.plan(3, 64, distributed.World(0, 4, True))

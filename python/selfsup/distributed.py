@@ -161,7 +161,7 @@ def share(m: int, world: World) -> tuple[torch.Tensor | None, float]:
     loss weight n_r * W / m. No sample: sample 0 as a stand-in, weight 0."""
     if not world.parallel:
         return None, 1.0
-    mine = torch.arange(world.rank, m, world.size)
+    mine = torch.arange(world.rank, max(m, world.rank), world.size)     # empty when rank >= m
     if not len(mine):
         return torch.zeros(1, dtype=torch.int64), 0.0
     return mine, len(mine) * world.size / m
