@@ -270,11 +270,28 @@ as_py_model <- function(model, arg = "model") {
   state$py
 }
 
-# After training or any other change in place: refresh the bytes saveRDS() keeps. Returns `model`.
+# After training or any other change in place: refresh the bytes saveRDS() keeps. They are dropped
+# first: a refresh that fails leaves none (readRDS() then says to use save_model()), never stale ones.
 model_changed <- function(model) {
   state <- .subset2(model, "state")
+  state$bytes <- NULL
   state$bytes <- as.raw(py_call(py_bridge()$model_to_bytes, state$py))
   invisible(model)
+}
+
+# `expr` changes `model` (or each of a list of models) in place. Its kept bytes are refreshed
+# however `expr` ends: returned, an R error (training diverged: the weights from before the epoch
+# are back) or Ctrl-C (the partial epoch is kept). `expr` is evaluated here, lazily, after the
+# refresh is set up. Returns `model` invisibly, as R's replacement and keras' in-place verbs do.
+in_place <- function(model, expr) {
+  on.exit(for (m in if (inherits(model, "selfsup_model")) list(model) else model) model_changed(m))
+  force(expr)
+  invisible(model)
+}
+
+# A fit's result: a new model from the Python Model `expr` gives, or `model` trained in place.
+fit_result <- function(model, expr) {
+  if (is.null(model)) as_r_model(expr) else in_place(model, expr)
 }
 
 # A field of a model, as `$` and `[[` show it (names(model) lists them).

@@ -62,24 +62,21 @@ get_weights <- function(model) {
 #' @rdname get_weights
 #' @export
 set_weights <- function(model, weights) {
-  py_call(selfsup_py$set_weights, as_py_model(model), as_py_weights(weights))
-  model_changed(model)
+  in_place(model, py_call(selfsup_py$set_weights, as_py_model(model), as_py_weights(weights)))
 }
 
 #' @rdname get_weights
 #' @export
 freeze_weights <- function(model, from_layer = NULL, to_layer = NULL) {
-  py_call(selfsup_py$freeze_weights, as_py_model(model), as_py_layer(from_layer, "from_layer"),
-          as_py_layer(to_layer, "to_layer"))
-  model_changed(model)
+  in_place(model, py_call(selfsup_py$freeze_weights, as_py_model(model), as_py_layer(from_layer, "from_layer"),
+                          as_py_layer(to_layer, "to_layer")))
 }
 
 #' @rdname get_weights
 #' @export
 unfreeze_weights <- function(model, from_layer = NULL, to_layer = NULL) {
-  py_call(selfsup_py$unfreeze_weights, as_py_model(model), as_py_layer(from_layer, "from_layer"),
-          as_py_layer(to_layer, "to_layer"))
-  model_changed(model)
+  in_place(model, py_call(selfsup_py$unfreeze_weights, as_py_model(model), as_py_layer(from_layer, "from_layer"),
+                          as_py_layer(to_layer, "to_layer")))
 }
 
 #' Save and load a model

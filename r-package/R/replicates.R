@@ -45,12 +45,11 @@ fit_replicates <- function(models, x, y, subsets, seeds = NULL, epochs = 10, bat
   }
   labels <- as_py_labels(y, classes = classes)
   n <- if (is.null(dim(x))) length(x) else dim(x)[1]
-  py_call(
+  in_place(models, py_call(
     selfsup_py$fit_replicates, models_py, as_py_array(x), labels$codes, as_py_subsets(subsets, n),
     seeds = as_py_seeds(seeds, length(models_py)), epochs = as_py_int(epochs, "epochs"),
     batch_size = as_py_int(batch_size, "batch_size"), validation_split = as_py_num(validation_split, "validation_split"), lr = as_py_num(lr, "lr"),
     side_by_side = as_py_flag(side_by_side, "side_by_side"), exact = as_py_bool(exact, "exact"),
     device = as_py_str(device, "device"), verbose = as_py_bool(verbose, "verbose")
-  )
-  invisible(lapply(models, model_changed))
+  ))
 }

@@ -44,7 +44,7 @@ fit_pseudo_label <- function(x, y, threshold = 0.95, rounds = 3, round_epochs = 
                              lr = 0.001, optimizer = "adam", weight_decay = 0, schedule = "constant", ema = 0,
                              seed = NULL, device = "auto", verbose = TRUE) {
   labels <- as_py_labels(y, classes = if (is.null(model)) classes else model$classes, allow_na = TRUE)
-  fitted <- py_call(
+  fit_result(model, py_call(
     selfsup_py$fit_pseudo_label, as_py_array(x), labels$codes, threshold = as_py_num(threshold, "threshold"),
     rounds = as_py_int(rounds, "rounds"), round_epochs = as_py_int(round_epochs, "round_epochs"),
     selection = as_py_str(selection, "selection"), balanced = as_py_bool(balanced, "balanced"),
@@ -56,8 +56,7 @@ fit_pseudo_label <- function(x, y, threshold = 0.95, rounds = 3, round_epochs = 
     optimizer = as_py_str(optimizer, "optimizer"), weight_decay = as_py_num(weight_decay, "weight_decay"),
     schedule = as_py_str(schedule, "schedule"), ema = as_py_num(ema, "ema"),
     seed = as_py_seed(seed), device = as_py_str(device, "device"), verbose = as_py_bool(verbose, "verbose")
-  )
-  if (is.null(model)) as_r_model(fitted) else model_changed(model)
+  ))
 }
 
 #' Label spreading on a k-nearest-neighbour graph
@@ -145,7 +144,7 @@ fit_fixmatch <- function(x, y, threshold = 0.95, lambda_u = 1, mu = 7, flip = FA
                          validation_split = 0, lr = 0.03, optimizer = "sgd", weight_decay = 5e-4,
                          schedule = "cosine", ema = 0.999, seed = NULL, device = "auto", verbose = TRUE) {
   labels <- as_py_labels(y, classes = if (is.null(model)) classes else model$classes, allow_na = TRUE)
-  fitted <- py_call(
+  fit_result(model, py_call(
     selfsup_py$fit_fixmatch, as_py_array(x), labels$codes, threshold = as_py_num(threshold, "threshold"),
     lambda_u = as_py_num(lambda_u, "lambda_u"), mu = as_py_int(mu, "mu"), flip = as_py_bool(flip, "flip"),
     teacher = as_py_str(teacher, "teacher"), n_ops = as_py_int(n_ops, "n_ops"),
@@ -156,8 +155,7 @@ fit_fixmatch <- function(x, y, threshold = 0.95, lambda_u = 1, mu = 7, flip = FA
     optimizer = as_py_str(optimizer, "optimizer"), weight_decay = as_py_num(weight_decay, "weight_decay"),
     schedule = as_py_str(schedule, "schedule"), ema = as_py_num(ema, "ema"),
     seed = as_py_seed(seed), device = as_py_str(device, "device"), verbose = as_py_bool(verbose, "verbose")
-  )
-  if (is.null(model)) as_r_model(fitted) else model_changed(model)
+  ))
 }
 
 #' @export

@@ -43,7 +43,7 @@ fit_supervised <- function(x, y, model = NULL, classes = NULL, encoder = "cnn", 
   x_py <- as_py_array(x)
   model_py <- if (is.null(model)) NULL else as_py_model(model)
   labels <- as_py_labels(y, classes = if (is.null(model)) classes else model$classes)
-  fitted <- py_call(
+  fit_result(model, py_call(
     selfsup_py$fit_supervised, x_py, labels$codes,
     model = model_py, classes = if (is.null(model)) labels$classes else NULL,
     encoder = as_py_str(encoder, "encoder"), epochs = as_py_int(epochs, "epochs"),
@@ -53,8 +53,7 @@ fit_supervised <- function(x, y, model = NULL, classes = NULL, encoder = "cnn", 
     optimizer = as_py_str(optimizer, "optimizer"), weight_decay = as_py_num(weight_decay, "weight_decay"),
     schedule = as_py_str(schedule, "schedule"), ema = as_py_num(ema, "ema"),
     seed = as_py_seed(seed), device = as_py_str(device, "device"), verbose = as_py_bool(verbose, "verbose")
-  )
-  if (is.null(model)) as_r_model(fitted) else model_changed(model)
+  ))
 }
 
 #' Train a model further: the model-first verb for pipes
