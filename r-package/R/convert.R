@@ -315,6 +315,36 @@ model_description <- function(model) py_description(as_py_model(model))
 
 py_description <- function(py) reticulate::py_str(py)
 
+# Python ssl_show() dict -> a `selfsup_ssl_show` list: arrays as R arrays (1-d ones as vectors);
+# pseudo-labels as factors of the task's target names (keeping their dims); positions 1-based
+# (simclr's partner views when `positions` is set, jigsaw's grid cells). Absent entries are left out.
+as_r_ssl_show <- function(shown) {
+  shown <- reticulate::py_to_r(shown)
+  names_ <- unlist(shown$target_names)
+  values <- function(v) {
+    v <- drop_array(v)
+    if (is.null(v)) return(NULL)
+    if (!is.null(names_) && (is.integer(v) || is.numeric(v) && isTRUE(all(v == round(v))))) {
+      f <- as_r_labels(v, names_)
+      if (length(dim(v)) > 1L) dim(f) <- dim(v)
+      return(f)
+    }
+    if (isTRUE(shown$positions)) v + 1L else v
+  }
+  out <- list(task = shown$task, inputs = drop_array(shown$inputs), pieces = as.integer(shown$pieces),
+              targets = values(shown$targets), outputs = values(shown$outputs), target_names = names_,
+              cells = if (!is.null(shown$cells)) matrix(as.integer(shown$cells) + 1L, nrow = nrow(shown$cells)))
+  structure(out[!vapply(out, is.null, TRUE)], class = "selfsup_ssl_show")
+}
+
+drop_array <- function(v) if (!is.null(v) && length(dim(v)) == 1L) as.vector(v) else v
+
+# 0-based indices from Python -> 1-based integer vector.
+as_r_indices <- function(indices) as.integer(reticulate::py_to_r(indices)) + 1L
+
+# A Python list of strings -> character vector (character() when empty).
+as_r_strings <- function(x) as.character(unlist(reticulate::py_to_r(x)))
+
 # Python data set dict -> list(train = list(x, y), test = list(x, y), classes) with factor labels.
 as_r_dataset <- function(ds) {
   classes <- unlist(reticulate::py_to_r(ds$classes))

@@ -37,6 +37,6 @@ load_dataset <- function(name, path = NULL) {
 #' identical(sample_indices(100, 5, seed = 1), sample_indices(100, 5, seed = 1))
 #' @export
 sample_indices <- function(n, size, replace = FALSE, seed = NULL) {
-  as.integer(py_call(selfsup_py$sample_indices, as_py_int(n, "n"), as_py_int(size, "size"),
-                     replace = as_py_bool(replace, "replace"), seed = as_py_seed(seed))) + 1L
+  as_r_indices(py_call(selfsup_py$sample_indices, as_py_int(n, "n"), as_py_int(size, "size"),
+                       replace = as_py_bool(replace, "replace"), seed = as_py_seed(seed)))
 }

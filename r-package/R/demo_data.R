@@ -46,7 +46,7 @@ moving_digits <- function(n = 1000, frames = 10, size = 32, source = "digits", o
 #' substr(txt[1], 1, 70)
 #' @export
 austen_text <- function(books = NULL, min_words = 1) {
-  unlist(py_call(selfsup_py$austen_text, as_py_strings(books, "books"), min_words = as_py_int(min_words, "min_words")))
+  as_r_strings(py_call(selfsup_py$austen_text, as_py_strings(books, "books"), min_words = as_py_int(min_words, "min_words")))
 }
 
 #' Audio-like signals: demo data for the restoration task

@@ -17,7 +17,7 @@
 #' selfsup_device("cpu")$device
 #' @export
 selfsup_device <- function(device = "auto") {
-  as_r_device_info(py_call(selfsup_py$selfsup_device, device))
+  as_r_device_info(py_call(selfsup_py$selfsup_device, as_py_str(device, "device")))
 }
 
 #' @export

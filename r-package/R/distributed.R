@@ -53,5 +53,5 @@ torchrun_command <- function(data, out, command = "pretrain", nproc_per_node = 1
                  rdzv_endpoint = as_py_str(rdzv_endpoint, "rdzv_endpoint", null_ok = TRUE),
                  rdzv_id = as_py_str(rdzv_id, "rdzv_id"), python = as_py_str(python, "python", null_ok = TRUE),
                  options = if (is.null(options)) NULL else as_py_options(options)), settings)
-  unlist(do.call(py_call, args))
+  as_r_strings(do.call(py_call, args))
 }

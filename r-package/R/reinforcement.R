@@ -17,7 +17,8 @@
 #' rl_value_iteration(lake)
 #' @export
 rl_env <- function(env, ...) {
-  py_call(selfsup_py$rl_env, as_py_env(env), ...)
+  options <- as_py_options(list(...), "options of the environment in `...` must be named, e.g. is_slippery = FALSE.")
+  do.call(py_call, c(list(selfsup_py$rl_env, as_py_env(env)), options))
 }
 
 #' Solve a known MDP: value iteration and policy iteration

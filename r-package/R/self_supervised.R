@@ -208,23 +208,8 @@ ssl_show <- function(x, task = NULL, model = NULL, n = 8, seed = 0, device = "cp
   args <- c(list(selfsup_py$ssl_show, as_py_ssl_data(x), task = as_py_str(task, "task", null_ok = TRUE),
                  model = if (is.null(model)) NULL else as_py_model(model), n = as_py_int(n, "n"),
                  seed = as_py_seed(seed), device = as_py_str(device, "device")), as_py_options(list(...)))
-  shown <- reticulate::py_to_r(do.call(py_call, args))
-  names_ <- unlist(shown$target_names)
-  relabel <- function(v) {
-    if (is.null(v) || is.null(names_) || !is.integer(v) && !(is.numeric(v) && all(v == round(v)))) return(v)
-    f <- factor(names_[as.integer(v) + 1L], levels = names_)
-    if (!is.null(dim(v)) && length(dim(v)) > 1) dim(f) <- dim(v)
-    f
-  }
-  positions <- function(v) if (isTRUE(shown$positions) && !is.null(v)) v + 1L else v  # simclr's partners, 1-based
-  out <- list(task = shown$task, inputs = drop_array(shown$inputs), pieces = as.integer(shown$pieces),
-              targets = positions(relabel(drop_array(shown$targets))),
-              outputs = positions(relabel(drop_array(shown$outputs))), target_names = names_,
-              cells = if (!is.null(shown$cells)) matrix(as.integer(shown$cells) + 1L, nrow = nrow(shown$cells)))
-  structure(out[!vapply(out, is.null, TRUE)], class = "selfsup_ssl_show")
+  as_r_ssl_show(do.call(py_call, args))
 }
-
-drop_array <- function(v) if (!is.null(v) && length(dim(v)) == 1L) as.vector(v) else v
 
 #' @export
 print.selfsup_ssl_show <- function(x, ...) {
@@ -265,7 +250,7 @@ plot.selfsup_ssl_show <- function(x, y, ...) {
   sample_of <- function(a, i) {
     if (is.null(a) || is.null(dim(a))) return(NULL)
     d <- dim(a)
-    array(a[i + (seq_len(prod(d[-1])) - 1L) * d[1]], dim = d[-1])
+    array(a[seq(i, by = d[1], length.out = prod(d[-1]))], dim = d[-1])   # a[i, , ...]
   }
   labels <- character(n)
   rows <- lapply(seq_len(n), function(i) {
@@ -281,7 +266,7 @@ plot.selfsup_ssl_show <- function(x, y, ...) {
         value <- if (is.null(dim(v))) as.character(v[i]) else paste(v[i, ], collapse = " ")
         text <- c(text, sprintf("%s: %s", if (key == "targets") "target" else "predicted", value))
       } else {
-        panels[[length(panels) + 1L]] <- list(data = sample_of(v, i), title = sub("s$", "", key))
+        panels <- c(panels, list(list(data = sample_of(v, i), title = sub("s$", "", key))))
       }
     }
     labels[i] <<- paste(text, collapse = "\n")
