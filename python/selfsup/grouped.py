@@ -21,13 +21,15 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
-from tqdm.auto import tqdm
 
-from . import cpu
+from . import cpu, progress
 from .device import resolve_device, resolve_seed
+from .epoch import Epoch
+from .feed import to_device
+from .loss_guard import LossGuard
+from .memory import explains_out_of_memory
 from .nets.layers import Conv2dReLU, Dropout, LinearReLU, channels_last
 from .settings import FitSettings
-from .feed import to_device
 from .train import as_float, make_optimizer, set_lr, split_validation
 
 
@@ -115,10 +117,13 @@ class Grouped(nn.Module):
                 p.copy_(self._layout(self.weights[name.replace(".", "__")][i]))
 
 
+@explains_out_of_memory
 def fit_grouped(nets: list[nn.Module], xs: list[np.ndarray], ys: list[np.ndarray], seeds: list[int | None],
                 settings: FitSettings, histories: list[list[dict]]) -> None:
     """Train `nets` (same spec, equal-size data) as one grouped network; histories as fit() writes them.
-    Inputs already validated (`check_groupable`)."""
+    Inputs already validated (`check_groupable`). The epochs go as in `train.fit_side_by_side`
+    (`epoch.Epoch`: progress, the stop at a NaN/Inf loss, Ctrl-C's partial rows); `nets` end with the
+    grouped network's weights whichever way it stops."""
     device = resolve_device(settings.device)
     seeds = [resolve_seed(s) for s in seeds]
     gens = [torch.Generator(device=device).manual_seed(s) for s in seeds]
@@ -128,43 +133,58 @@ def fit_grouped(nets: list[nn.Module], xs: list[np.ndarray], ys: list[np.ndarray
     n_train = split_validation(n, settings.validation_split)
     net = Grouped([m.to(device) for m in nets]).to(device)
     net.generator = torch.Generator(device=device).manual_seed(seeds[0])
-    opt = make_optimizer([p for p in net.parameters() if p.requires_grad], settings)
+    opt = optimizer(net, settings)
+    guard = LossGuard([net], settings.lr)
     n_batches = -(-n_train // settings.batch_size)
     rows_r = torch.arange(r, device=device)[:, None]
     step, n_steps = 0, settings.epochs * n_batches
+    first_epoch = len(histories[0]) + 1
+    last_epoch = first_epoch + settings.epochs - 1
     with contextlib.ExitStack() as stack:
+        stack.callback(net.copy_to, nets)   # also after a NaN stop (the last good weights) or Ctrl-C
         stack.enter_context(cpu.threads(device, nets[0], r * min(settings.batch_size, n_train)))
         if device.type == "cpu":
             cpu.keep_freed_memory()
-        bar = tqdm(total=settings.epochs, desc=f"{r} models as one grouped network", unit="epoch",
-                   disable=not settings.verbose, dynamic_ncols=True)
-        for _ in range(settings.epochs):
+        rep = stack.enter_context(progress.reporter(settings.verbose))
+        for epoch in range(first_epoch, last_epoch + 1):
+            ep = Epoch(rep, guard, f"Epoch {epoch}/{last_epoch} ({r} models as one grouped network)", n_batches,
+                       histories)
             net.train()
             perms = torch.stack([torch.randperm(n_train, generator=g, device=device) for g in gens])  # (R, n_train)
             sums = torch.zeros(2, r, device=device)                   # loss and correct, per model
-            for b in range(n_batches):
-                idx = perms[:, b * settings.batch_size:(b + 1) * settings.batch_size]   # (R, B)
-                xb, yb = as_float(x[rows_r, idx]), y[rows_r, idx]
-                set_lr(opt, settings, step, n_steps)
-                out = net(xb)                                                         # (R, B, k)
-                losses = F.cross_entropy(out.flatten(0, 1), yb.flatten(), reduction="none").view(yb.shape)
-                losses.mean(1).sum().backward()                       # each model's gradient is its own mean loss's
-                opt.step()
-                opt.zero_grad(set_to_none=True)
-                with torch.no_grad():
-                    sums += torch.stack([losses.detach().sum(1), (out.argmax(2) == yb).sum(1).float()])
-                step += 1
-            _end_epoch(net, x, y, n_train, sums, histories)
-            bar.set_postfix_str(" ".join(f"{k}={np.mean([h[-1][k] for h in histories]):.4f}"
-                                         for k in histories[0][-1] if k != "epoch"))
-            bar.update()
-        bar.close()
-    net.copy_to(nets)
+            try:
+                for b in range(n_batches):
+                    idx = perms[:, b * settings.batch_size:(b + 1) * settings.batch_size]   # (R, B)
+                    xb, yb = as_float(x[rows_r, idx]), y[rows_r, idx]
+                    set_lr(opt, settings, step, n_steps)
+                    out = net(xb)                                                         # (R, B, k)
+                    losses = F.cross_entropy(out.flatten(0, 1), yb.flatten(), reduction="none").view(yb.shape)
+                    losses.mean(1).sum().backward()                   # each model's gradient is its own mean loss's
+                    opt.step()
+                    opt.zero_grad(set_to_none=True)
+                    with torch.no_grad():
+                        sums += torch.stack([losses.detach().sum(1), (out.argmax(2) == yb).sum(1).float()])
+                    step += 1
+                    ep.step(losses.detach().mean(1))
+                ep.check(epoch)
+                rows = _end_epoch(net, x, y, n_train, sums, histories)
+            except KeyboardInterrupt:
+                ep.interrupted([{"loss": loss, "accuracy": correct} for loss, correct in sums.T],
+                               min(ep.done * settings.batch_size, n_train))
+                raise
+            ep.finish(rows)
+
+
+def optimizer(net: Grouped, settings: FitSettings) -> torch.optim.Optimizer:
+    """`make_optimizer` over the trainable stacked weights, weight decay on the kernels only: the
+    stacked biases are (R, out), 2 dimensions like a kernel, so they are named here."""
+    named = [(name, p) for name, p in net.weights.items() if p.requires_grad]
+    return make_optimizer([p for _, p in named], settings, decayed=[not name.endswith("__bias") for name, _ in named])
 
 
 @torch.no_grad()
-def _end_epoch(net: Grouped, x, y, n_train: int, sums: torch.Tensor, histories: list[list[dict]]) -> None:
-    """One history row per model: training means, then the held-out last samples (eval mode)."""
+def _end_epoch(net: Grouped, x, y, n_train: int, sums: torch.Tensor, histories: list[list[dict]]) -> list[dict]:
+    """One history row per model (returned too): training means, then the held-out last samples (eval mode)."""
     loss, correct = (sums / n_train).tolist()
     val = None
     if n_train < y.shape[1]:
@@ -173,8 +193,11 @@ def _end_epoch(net: Grouped, x, y, n_train: int, sums: torch.Tensor, histories: 
         yv = y[:, n_train:]
         val_loss = F.cross_entropy(out.flatten(0, 1), yv.flatten(), reduction="none").view(yv.shape).mean(1)
         val = (val_loss.tolist(), (out.argmax(2) == yv).float().mean(1).tolist())
+    rows = []
     for i, history in enumerate(histories):
         row = {"epoch": len(history) + 1, "loss": loss[i], "accuracy": correct[i]}
         if val is not None:
             row.update(val_loss=val[0][i], val_accuracy=val[1][i])
         history.append(row)
+        rows.append(row)
+    return rows

@@ -18,7 +18,6 @@ from __future__ import annotations
 import contextlib
 import copy
 import math
-import time
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -30,6 +29,7 @@ from torch import nn
 from . import cpu, distributed, progress
 from .device import autocast, generator, resolve_device, resolve_seed, torch_seeded
 from .distributed import World
+from .epoch import Epoch
 from .feed import Feed, to_device
 from .loss_guard import LossGuard
 from .memory import explains_out_of_memory
@@ -138,17 +138,13 @@ def fit_side_by_side(nets: list[nn.Module], task, xs: list[np.ndarray], ys: list
         rep = stack.enter_context(progress.reporter(settings.verbose and world.main))
         for epoch in range(first_epoch, last_epoch + 1):
             desc = f"Epoch {epoch}/{last_epoch}" + _models(runs) + _ranks(world)
-            start = time.perf_counter()
-            rep.start(n_batches, desc, "batch")
-            before = [len(run.history) for run in runs]
+            ep = Epoch(rep, guard, desc, n_batches, [run.history for run in runs])
             batches = []
             for run in runs:
                 run.net.train()
                 run.sums = {}
                 perm = torch.randperm(n_train, generator=run.gen, device=device)
                 batches.append(run.data.batches(perm, plan.offsets))
-            guard.start_epoch()
-            done = 0
             try:
                 for b, xys in enumerate(zip(*batches)):
                     set_lr(opt, settings, step, n_steps)
@@ -156,25 +152,20 @@ def fit_side_by_side(nets: list[nn.Module], task, xs: list[np.ndarray], ys: list
                         losses = torch.stack([_step_forward(run, task, xb, yb, plan.shares[b], plan.weights[b],
                                                             mixed, world) for run, (xb, yb) in zip(runs, xys)])
                         losses.sum().backward()  # each model's gradient is its own loss's
-                        guard.record(losses)
                         opt.step()
                     opt.zero_grad(set_to_none=True)
                     for run in runs:
                         if run.ema is not None:
                             run.ema.update(run.net)
                     step += 1
-                    done += 1
-                    rep.update()
-                guard.end_epoch(epoch)  # stops at a NaN/Inf loss, back to the weights from before the epoch
+                    ep.step(losses)
+                ep.check(epoch)  # stops at a NaN/Inf loss, back to the weights from before the epoch
                 rows = [_end_epoch(run, task, n_train, device, world) for run in runs]
             except KeyboardInterrupt:  # Ctrl-C: keep what the epoch did, say so, and stop
-                rows = _record_partial(runs, before, done, n_batches, min(done * settings.batch_size, n_train))
-                if rows:
-                    rep.epoch_end(f"{desc} interrupted after {done}/{n_batches} batches", _mean_row(rows),
-                                  time.perf_counter() - start)
+                ep.interrupted([run.sums for run in runs], min(ep.done * settings.batch_size, n_train))
                 _copy_averages(runs)
                 raise
-            rep.epoch_end(desc, _mean_row(rows), time.perf_counter() - start)
+            ep.finish(rows)
     _copy_averages(runs)
 
 
@@ -184,29 +175,22 @@ def _copy_averages(runs: list) -> None:
             run.ema.copy_to(run.net)
 
 
-def _record_partial(runs: list, before: list[int], done: int, n_batches: int, n_seen: int) -> list[dict]:
-    """History rows of an interrupted epoch: training means over the `done` batches it ran, and
-    `partial` = the share of its batches done. Runs that already logged the epoch keep their row."""
-    rows = []
-    for run, n_rows in zip(runs, before):
-        if len(run.history) == n_rows and done > 0:
-            row = {"epoch": n_rows + 1, **{k: float(v) / n_seen for k, v in run.sums.items()},
-                   "partial": done / n_batches}
-            run.history.append(row)
-            rows.append(row)
-    return rows
-
-
-def make_optimizer(params: list[nn.Parameter], settings: FitSettings) -> torch.optim.Optimizer:
-    """The optimizer of `settings` over `params`; weight decay only on kernels (2+ dims).
+def make_optimizer(params: list[nn.Parameter], settings: FitSettings,
+                   decayed: list[bool] | None = None) -> torch.optim.Optimizer:
+    """The optimizer of `settings` over `params`; weight decay only where `decayed` (one flag per
+    parameter) says, by default on the kernels (2+ dims): a network whose biases have 2+ dims (the
+    grouped network's (R, out)) must say which are its kernels.
 
     fused: one kernel per weight tensor for the whole update; elementwise, so a tensor's update does
     not depend on which other tensors share the call (3x faster than the loop on the CPU).
     """
     groups: list = params
+    if decayed is None:
+        decayed = [p.ndim > 1 for p in params]
     if settings.weight_decay > 0:  # as FixMatch's and SimCLR's code: biases and norms are not decayed
-        groups = [{"params": [p for p in params if p.ndim > 1], "weight_decay": settings.weight_decay},
-                  {"params": [p for p in params if p.ndim <= 1], "weight_decay": 0.0}]
+        groups = [{"params": [p for p, d in zip(params, decayed, strict=True) if d],
+                   "weight_decay": settings.weight_decay},
+                  {"params": [p for p, d in zip(params, decayed, strict=True) if not d], "weight_decay": 0.0}]
     if settings.optimizer == "sgd":
         return torch.optim.SGD(groups, lr=settings.lr, momentum=0.9, nesterov=True, fused=True)
     return torch.optim.Adam(groups, lr=settings.lr, fused=True)
@@ -313,10 +297,6 @@ def _models(runs: list) -> str:
 
 def _ranks(world: World) -> str:
     return f" [{world.size} ranks]" if world.parallel else ""
-
-
-def _mean_row(rows: list[dict]) -> dict:
-    return {k: sum(r[k] for r in rows) / len(rows) for k in rows[0]}
 
 
 def _accumulate(sums: dict, loss: torch.Tensor, metrics: dict, n: int) -> None:
