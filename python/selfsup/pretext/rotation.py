@@ -2,7 +2,11 @@
 
 The seminar's pretext task. Each image of a batch is turned by a random multiple of 90 degrees
 (torch.rot90 on the device batch); the network predicts which of the 4. With
-``all_rotations=True`` every image appears in all four orientations, as in the paper.
+``all_rotations=True`` every image appears in all four orientations in the same batch, as the paper
+trains (it reports that feeding all four rotated copies of an image together works better than one
+random rotation each; checked in tests/test_pretext_images.py: rows 4b..4b+3 are image b at
+0/90/180/270 degrees with targets 0..3). A batch of B images then holds 4B inputs, so an epoch costs four times as
+much. Differs: the paper's network is a NIN/AlexNet trained with SGD; here any image encoder.
 """
 from __future__ import annotations
 
