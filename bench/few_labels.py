@@ -314,7 +314,7 @@ def run(args):
     infos: dict = {}
     pretrained = Pretrained(x, cfg, args.device, out, infos)   # each task pretrained when a row first needs it
     cache: dict = {}
-    for n_labels in cfg["labels"]:
+    for n_labels in [int(v) for v in args.labels.split(",")] if args.labels else cfg["labels"]:
         for draw in range(cfg["draws"]):
             seed = DRAW_SEEDS[draw]
             idx = balanced_draw(y, n_labels, seed)
@@ -348,7 +348,7 @@ def summarise(records: list[dict], order: list[str], cfg: dict, infos: dict) -> 
     """Median and spread per (row, labels); CSV beside the Markdown returned."""
     lines = []
     csv_rows = []
-    for n_labels in cfg["labels"]:
+    for n_labels in [int(v) for v in args.labels.split(",")] if args.labels else cfg["labels"]:
         base = _best_baseline(records, n_labels)
         lines += [f"\n### {n_labels} labels (median over draws; baseline = best supervised row, median {base:.4f})\n",
                   "| learner | kind | median | min-max | vs baseline | draws | s/draw (wall) | s/draw (CPU) | budget |",
@@ -451,6 +451,7 @@ def main():
     p.add_argument("--out", default=None, help="folder for results, the draw log and cached pretrained models")
     p.add_argument("--threads", type=int, default=None, help="torch threads (default: the preset's)")
     p.add_argument("--rows", default="", help="comma-separated substrings: run only rows whose name has one")
+    p.add_argument("--labels", default="", help="comma-separated label counts (default: the preset's)")
     p.add_argument("--tasks", default="", help="comma-separated pretext tasks (default: every image task)")
     p.add_argument("--curve", default="", help="comma-separated FixMatch step budgets: the learning curve")
     p.add_argument("--curve-learner", choices=list(CURVE_LEARNERS), default="pipeline")
