@@ -2,6 +2,7 @@
 import warnings
 
 import numpy as np
+import torch
 import pytest
 
 import selfsup as ss
@@ -91,6 +92,20 @@ def test_finetune_copies_the_whole_encoder_and_freezes_it_first(pretrained, smal
     assert scored == pytest.approx(np.mean(ss.predict(full, small[2], device=DEVICE) == small[3]))
     # the pretrained model itself is not changed by fine-tuning
     np.testing.assert_array_equal(ss.get_weights(pretrained)["conv1.weight"], w_pre["conv1.weight"])
+
+
+def test_finetune_copies_batch_norm_statistics(small):
+    """The convnet's pretrained running statistics travel with its weights: eval mode of the fine-tuned
+    model normalises the features as the pretrained encoder did."""
+    from selfsup.self_supervised import _copy_encoder
+    pre = ss.ssl_pretrain(small[0][:128], "rotation", encoder="convnet", epochs=1, batch_size=32, seed=0,
+                          device=DEVICE, verbose=False)
+    target = ss.build_model(small[0].shape[1:], 10, encoder="convnet", seed=1)
+    _copy_encoder(pre, target)
+    theirs, ours = pre.net.encoder.state_dict(), target.net.encoder.state_dict()
+    assert int(theirs["block1.bn.num_batches_tracked"]) > 0
+    for name, value in theirs.items():
+        torch.testing.assert_close(ours[name], value, msg=name)
 
 
 def test_finetune_is_reproducible(pretrained, small):

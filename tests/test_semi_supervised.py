@@ -181,6 +181,37 @@ def test_fixmatch_pool_includes_the_labelled_images_and_ema_is_the_model_returne
         fit_fixmatch(IMAGES, yp, teacher="ema", ema=0, device="cpu")
 
 
+@pytest.mark.parametrize("teacher, trained_weights", [("eval", True), ("ema", False)])
+def test_fixmatch_teacher_is_the_network_asked_for(monkeypatch, teacher, trained_weights):
+    """With `ema` > 0 the loop keeps both networks: "eval" must label with the trained weights (they get
+    gradients), "ema" with the averaged ones (no gradients), whatever else the fit averages."""
+    yp = partial(DIGITS.target[:300], 100)
+    seen = []
+    original = FixMatch.batch
+
+    def spy(self, x, y, gen, teacher=None):
+        if teacher is not None:
+            seen.append(next(teacher.parameters()).requires_grad)
+        return original(self, x, y, gen, teacher=teacher)
+
+    monkeypatch.setattr(FixMatch, "batch", spy)
+    fit_fixmatch(IMAGES, yp, epochs=1, batch_size=32, mu=1, teacher=teacher, ema=0.9, seed=0, device="cpu",
+                 verbose=False)
+    assert seen and set(seen) == {trained_weights}
+
+
+def test_fixmatch_refuses_float_images_outside_0_1():
+    """RandAugment's equalize, posterize and solarize work on pixels in [0, 1]; standardised images crashed
+    deep in a histogram. The error names `x` and its range, before any training."""
+    yp = partial(DIGITS.target[:300], 100)
+    standardised = (IMAGES - IMAGES.mean()) / IMAGES.std()
+    with pytest.raises(ValueError, match=r"`x` holds values from -0\.\d+ to \d+\.\d+.*\[0, 1\]"):
+        fit_fixmatch(standardised.astype(np.float32), yp, epochs=1, device="cpu", verbose=False)
+    model = fit_fixmatch((IMAGES / 255).astype(np.float32), yp, epochs=1, batch_size=64, mu=1, seed=0,
+                         device="cpu", verbose=False)
+    assert model.history[-1]["loss"] > 0
+
+
 def test_fixmatch_continues_a_given_model():
     yp = partial(DIGITS.target[:300], 100)
     lab = yp >= 0
@@ -213,6 +244,16 @@ def test_pseudo_label_fresh_restarts_from_the_first_weights():
     assert [r["round"] for r in fresh.history] == [0, 1] and fresh.history[1]["pseudo_labelled"] > 0
     assert fresh.history[0] == continued.history[0]
     assert fresh.history[1]["loss"] != continued.history[1]["loss"]
+
+
+def test_pseudo_label_fresh_restarts_batch_norm_statistics_too():
+    """A fresh round restarts the whole network, buffers included: the convnet's batch count after round 1
+    is round 1's batches alone (it was rounds 0 + 1 while only the weights were restored)."""
+    yp = partial(DIGITS.target[:300], 100)
+    model = fit_pseudo_label(IMAGES, yp, fresh=True, threshold=0.0, rounds=1, epochs=2, round_epochs=1,
+                             batch_size=32, encoder="convnet", seed=3, device="cpu", verbose=False)
+    batches = -(-(100 + model.history[-1]["pseudo_labelled"]) // 32)
+    assert int(model.net.state_dict()["encoder.block1.bn.num_batches_tracked"]) == batches
 
 
 def test_label_spreading_on_learned_features_uses_the_model():

@@ -134,3 +134,9 @@ def test_batch_norm_running_stats_average_the_first_batches():
     held = bn.running_mean.clone()
     bn(torch.zeros(4, 1, 2, 2))
     assert torch.equal(bn.running_mean, held)                     # eval mode leaves them alone
+    assert bn.warm                          # at momentum 0.1 the count is no longer read (a GPU sync per batch)
+    bn.train()
+    bn.load_state_dict(BatchNorm2d(1).state_dict())                # a fresh count: warming starts again
+    x = torch.randn(4, 1, 2, 2) + 5
+    bn(x)
+    torch.testing.assert_close(bn.running_mean, x.mean().reshape(1))

@@ -72,6 +72,16 @@ def as_numeric_array(x, name: str) -> np.ndarray:
     return np.ascontiguousarray(arr)
 
 
+def check_unit_pixels(x: np.ndarray, name: str, why: str) -> np.ndarray:
+    """Float images (from check_images) must lie in [0, 1] where an operation needs pixels (`why`)."""
+    if x.dtype != np.uint8:
+        lo, hi = float(x.min()), float(x.max())
+        if lo < 0 or hi > 1:
+            raise ValueError(f"`{name}` holds values from {lo:.3g} to {hi:.3g}; {why} needs float pixels in "
+                             "[0, 1] (or integers 0..255). Rescale it, e.g. (x - min(x)) / (max(x) - min(x)).")
+    return x
+
+
 def check_images(x, name: str = "x", ndims: Sequence[int] = (3, 4), pixels: bool = True) -> np.ndarray:
     """Validate an image array (n, height, width[, channels]); returns uint8 or float32.
 

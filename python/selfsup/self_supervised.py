@@ -205,17 +205,29 @@ def ssl_finetune(pretrained: Model, x, y, *, classes=None, freeze_epochs: int = 
 def _copy_encoder(source: Model, target: Model) -> tuple[list[str], list[str]]:
     """Copy source's encoder layers into target where every weight's name and shape match.
 
-    A layer is copied whole or not at all (a bias without its kernel would mean nothing).
-    Returns the names of the weights (copied, not copied).
+    A layer is copied whole or not at all (a bias without its kernel would mean nothing), with its
+    buffers (batch norm's running statistics: without them eval mode would normalise the pretrained
+    features with a fresh layer's mean 0 and variance 1). Returns the names of the weights (copied, not copied).
     """
     src, dst = get_weights(source), get_weights(target)
+    targets = dict(target.net.encoder.named_children())
     copied, skipped = [], []
-    for layer, _ in source.net.encoder.named_children():
+    for layer, module in source.net.encoder.named_children():
         names = [k for k in src if k.split(".")[0] == layer]
         fits = all(k in dst and dst[k].shape == src[k].shape for k in names)
         (copied if fits else skipped).extend(names)
+        if fits:
+            _copy_buffers(module, targets[layer])
     set_weights(target, {name: src[name] for name in copied})
     return copied, skipped
+
+
+@torch.no_grad()
+def _copy_buffers(source: torch.nn.Module, target: torch.nn.Module) -> None:
+    theirs = dict(target.named_buffers())
+    for name, buf in source.named_buffers():
+        if name in theirs and theirs[name].shape == buf.shape:
+            theirs[name].copy_(buf)
 
 
 # ----------------------------------------------------------------------------- representation

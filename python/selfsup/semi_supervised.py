@@ -11,6 +11,7 @@ The neural methods train through `supervised.fit_supervised` / `train.fit` like 
 """
 from __future__ import annotations
 
+import copy
 import warnings
 from dataclasses import dataclass, field
 
@@ -21,9 +22,8 @@ import torch.nn.functional as F
 from . import _validate as v
 from .augment import strong_augment, weak_augment
 from .device import autocast, resolve_device
-from .model import Model, build_model, get_weights, set_weights
+from .model import Model, build_model, check_inputs_for, check_model
 from .nets import IMAGE_ENCODERS
-from .model import check_inputs_for, check_model
 from .settings import check_validation_split, fit_settings, split_validation
 from .supervised import fit_supervised, predict
 from .train import as_float, fit, to_device
@@ -111,7 +111,7 @@ def fit_pseudo_label(x, y, *, threshold: float = 0.95, rounds: int = 3, round_ep
                   weight_decay=settings.weight_decay, schedule=settings.schedule, ema=settings.ema,
                   augment=augment, flip=flip, device=device, verbose=settings.verbose)
 
-    start = get_weights(model)
+    start = copy.deepcopy(model.net.state_dict())     # weights and batch-norm statistics, for `fresh`
     fit_supervised(x_lab, y_lab, model=model, epochs=settings.epochs, validation_split=settings.validation_split,
                    seed=settings.seed, **common)
     _tag(model.history, 0, 0)
@@ -122,7 +122,7 @@ def fit_pseudo_label(x, y, *, threshold: float = 0.95, rounds: int = 3, round_ep
             warnings.warn(f"round {r}: no unlabelled sample was selected (`threshold` {threshold}); stopping early.")
             break
         if fresh:
-            set_weights(model, start)
+            model.net.load_state_dict(start)
         # labelled validation samples go last, so the loop holds out exactly those
         xs = np.concatenate([x_lab[:len(x_lab) - n_val], x_unl[keep], x_lab[len(x_lab) - n_val:]])
         ys = np.concatenate([y_lab[:len(y_lab) - n_val], labels, y_lab[len(y_lab) - n_val:]])
@@ -295,13 +295,13 @@ class FixMatch:
     Outside training (no gradients: the loop's validation pass) a batch is plain classification.
     """
 
-    uses_teacher = True
-
     def __init__(self, unlabelled: torch.Tensor, mu: int, threshold: float, lambda_u: float, flip: bool,
                  teacher: str = "batch", n_ops: int = 2):
         self.unlabelled = unlabelled      # (N, C, H, W) on the device, uint8 or float
         self.mu, self.threshold, self.lambda_u, self.flip = mu, threshold, lambda_u, flip
         self.teacher, self.n_ops = teacher, n_ops
+        # the network the loop hands to batch(): the averaged weights, the trained ones (eval mode), or none
+        self.uses_teacher = {"ema": "ema", "eval": "model"}.get(teacher)
 
     def batch(self, x, y, gen, teacher=None):
         if not torch.is_grad_enabled():
@@ -439,6 +439,7 @@ def fit_fixmatch(x, y, *, threshold: float = 0.95, lambda_u: float = 1.0, mu: in
         raise ValueError('`teacher` "ema" needs a moving average of the weights: set `ema` > 0 (e.g. 0.999).')
     x, x_lab, y_lab, model, unlabelled = _semi_inputs(x, y, classes, encoder, model, settings, "fit_fixmatch()",
                                                       images=True)
+    v.check_unit_pixels(x, "x", "FixMatch's strong augmentation (equalize, posterize, solarize)")
     n_train = split_validation(len(x_lab), settings.validation_split)
     held_out = np.flatnonzero(~unlabelled)[n_train:]       # labelled validation images stay out of the pool
     pool = to_device(np.delete(x, held_out, axis=0), resolve_device(device))

@@ -213,7 +213,7 @@ class WeightAverage:
     0.115 test accuracy after 90 steps with decay 0.99, vs 0.67 without averaging).
 
     `net` is the averaged network, in eval mode and without gradients: a teacher a task can ask for
-    pseudo-labels (`task.uses_teacher`), and the weights the fit ends with.
+    pseudo-labels (`task.uses_teacher` == "ema"), and the weights the fit ends with.
     """
 
     def __init__(self, net: nn.Module, decay: float):
@@ -265,8 +265,9 @@ def _step_forward(run: _Run, task, xb, yb, share, weight: float, mixed, world: W
     of it and scales the loss by `weight` (`distributed.share`); one process: share None, weight 1.
     """
     with distributed.step(world, share, len(xb), weight):
-        if getattr(task, "uses_teacher", False):  # e.g. FixMatch's pseudo-labels from the averaged weights
-            made = task.batch(xb, yb, run.gen, teacher=run.ema.net if run.ema else run.net)
+        teacher = getattr(task, "uses_teacher", None)   # FixMatch's pseudo-labels: from "ema" or "model" weights
+        if teacher:
+            made = task.batch(xb, yb, run.gen, teacher=run.ema.net if teacher == "ema" else run.net)
         else:
             made = task.batch(xb, yb, run.gen)
         inputs, targets = distributed.select(task, *made)

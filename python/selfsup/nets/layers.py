@@ -121,10 +121,17 @@ class WarmRunningStats:
     short fit, and eval mode divides by a variance ~10x too large in every block (measured: test accuracy
     0.115 after 21 steps, training accuracy in eval mode 0.087). A mix-in for the nn.BatchNorm classes."""
 
+    warm = False     # momentum reached 0.1: no more reading the batch count (a device sync per batch on GPUs)
+
     def forward(self, x):
-        if self.training and self.track_running_stats:
+        if self.training and self.track_running_stats and not self.warm:
             self.momentum = max(0.1, 1.0 / (int(self.num_batches_tracked) + 1))
+            self.warm = self.momentum == 0.1
         return super().forward(x)
+
+    def _load_from_state_dict(self, *args, **kwargs):
+        super()._load_from_state_dict(*args, **kwargs)
+        self.warm = False             # the loaded batch count decides again
 
 
 class _GlobalBatchStatistics:
