@@ -53,6 +53,10 @@ def start(job_name: str, out: Path, ranks: int = 2, env: dict | None = None,
     return procs
 
 
+class PortTaken(Exception):
+    """Another process bound the rendezvous port between free_port() and rank 0's listen."""
+
+
 def finish(procs: list[subprocess.Popen], timeout: float, rank0_decides: bool = False) -> list[str]:
     """Each rank's output once all have exited. `rank0_decides`: when rank 0 has, stop the others (as
     torchrun stops the ranks of a failed job). A job still running after `timeout` s fails the test."""
@@ -66,9 +70,24 @@ def finish(procs: list[subprocess.Popen], timeout: float, rank0_decides: bool = 
             if not (i and rank0_decides):
                 raise AssertionError(f"still running after {timeout} s: it hangs\n" + proc.communicate()[0]) from None
             stdout, _ = proc.communicate()
+        if i == 0 and "EADDRINUSE" in stdout:
+            for p in procs:
+                p.kill()
+                p.communicate()
+            raise PortTaken(stdout)
         outputs.append(stdout)
         assert rank0_decides or proc.returncode == 0, stdout
     return outputs
+
+
+def run_job(job_name: str, out: Path, timeout: float, rank0_decides: bool = False, **kwargs) -> list[str]:
+    """start() then finish(), on a new port when ours was taken meanwhile (other tests run in parallel)."""
+    for _ in range(3):
+        try:
+            return finish(start(job_name, out, **kwargs), timeout, rank0_decides)
+        except PortTaken:
+            continue
+    raise AssertionError("the rendezvous port was taken 3 times in a row")
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +98,10 @@ def fits(tmp_path_factory):
     procs = start("fits", out)
     alone = {name: fit() for name, fit in job.FITS.items()}
     alone["tasks"] = job.fit_every_task()
-    finish(procs, timeout=300)
+    try:
+        finish(procs, timeout=300)
+    except PortTaken:
+        run_job("fits", out, timeout=300)
     return out, alone
 
 
@@ -215,7 +237,7 @@ def test_batch_smaller_than_the_ranks_is_a_clear_error(fits):
 def test_a_failing_rank_stops_the_others_with_a_message(tmp_path, how):
     """Rank 1 raises (crash) or stops answering (hang) in epoch 3; rank 0 stops with a message
     saying so, right away or after the timeout (3 s here), and the job ends."""
-    outputs = finish(start(how, tmp_path, env={"SELFSUP_DIST_TIMEOUT": "3"}), timeout=120, rank0_decides=True)
+    outputs = run_job(how, tmp_path, timeout=120, rank0_decides=True, env={"SELFSUP_DIST_TIMEOUT": "3"})
     report = json.loads((tmp_path / "rank0.json").read_text())
     failed_at = json.loads((tmp_path / "rank1.json").read_text())["failed_at"]
     assert report["message"].startswith("rank 0 of 2 lost contact with the other ranks while training (epoch 3, "
@@ -240,8 +262,8 @@ def test_missing_rendezvous_variables(monkeypatch):
 
 def test_a_rank_alone_at_the_rendezvous_gives_up_with_a_message(tmp_path):
     """Rank 0 of 2 started, rank 1 never: after the timeout (3 s) a clear error, not a hang."""
-    procs = start("fits", tmp_path, env={"SELFSUP_DIST_TIMEOUT": "3"}, only=range(1))
-    output = finish(procs, timeout=60, rank0_decides=True)[0]
+    output = run_job("fits", tmp_path, timeout=60, rank0_decides=True, env={"SELFSUP_DIST_TIMEOUT": "3"},
+                     only=range(1))[0]
     assert procs[0].returncode != 0
     assert "rank 0 of 2 could not join the others at 127.0.0.1:" in output
     assert "Start all 2 ranks with the same MASTER_ADDR and MASTER_PORT" in output
