@@ -80,11 +80,16 @@ def finish(procs: list[subprocess.Popen], timeout: float, rank0_decides: bool = 
     return outputs
 
 
-def run_job(job_name: str, out: Path, timeout: float, rank0_decides: bool = False, **kwargs) -> list[str]:
-    """start() then finish(), on a new port when ours was taken meanwhile (other tests run in parallel)."""
+def run_job(job_name: str, out: Path, timeout: float, rank0_decides: bool = False, started: list | None = None,
+            **kwargs) -> list[str]:
+    """start() then finish(), on a new port when ours was taken meanwhile (other tests run in parallel).
+    `started` collects each start's processes."""
     for _ in range(3):
+        procs = start(job_name, out, **kwargs)
+        if started is not None:
+            started.append(procs)
         try:
-            return finish(start(job_name, out, **kwargs), timeout, rank0_decides)
+            return finish(procs, timeout, rank0_decides)
         except PortTaken:
             continue
     raise AssertionError("the rendezvous port was taken 3 times in a row")
@@ -262,9 +267,10 @@ def test_missing_rendezvous_variables(monkeypatch):
 
 def test_a_rank_alone_at_the_rendezvous_gives_up_with_a_message(tmp_path):
     """Rank 0 of 2 started, rank 1 never: after the timeout (3 s) a clear error, not a hang."""
+    procs = []
     output = run_job("fits", tmp_path, timeout=60, rank0_decides=True, env={"SELFSUP_DIST_TIMEOUT": "3"},
-                     only=range(1))[0]
-    assert procs[0].returncode != 0
+                     only=range(1), started=procs)[0]
+    assert procs[-1][0].returncode != 0
     assert "rank 0 of 2 could not join the others at 127.0.0.1:" in output
     assert "Start all 2 ranks with the same MASTER_ADDR and MASTER_PORT" in output
 
