@@ -348,7 +348,7 @@ def summarise(records: list[dict], order: list[str], cfg: dict, infos: dict) -> 
     """Median and spread per (row, labels); CSV beside the Markdown returned."""
     lines = []
     csv_rows = []
-    for n_labels in [int(v) for v in args.labels.split(",")] if args.labels else cfg["labels"]:
+    for n_labels in sorted({r["labels"] for r in records}):
         base = _best_baseline(records, n_labels)
         lines += [f"\n### {n_labels} labels (median over draws; baseline = best supervised row, median {base:.4f})\n",
                   "| learner | kind | median | min-max | vs baseline | draws | s/draw (wall) | s/draw (CPU) | budget |",
