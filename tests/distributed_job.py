@@ -21,6 +21,7 @@ torch.set_num_threads(1)          # as the tests run: the same kernels, so repli
 
 import selfsup as ss              # noqa: E402
 from selfsup import distributed   # noqa: E402
+from selfsup.loss_guard import TrainingDiverged  # noqa: E402
 from selfsup.model import Model   # noqa: E402
 from selfsup.nets import build_net  # noqa: E402
 from selfsup.train import Classification, FitSettings, fit  # noqa: E402
@@ -192,7 +193,49 @@ def _fail_on_rank_1(fail, out: Path) -> None:
         (out / "rank0.json").write_text(json.dumps({"message": message, "stopped_at": time.time()}))
 
 
-JOBS = {"fits": job_fits, "crash": job_crash, "hang": job_hang}
+def job_diverge(out: Path) -> None:
+    """Only rank 1's data make the loss non-finite, in epoch 2, step 3 of 4; every rank must stop there
+    with the same TrainingDiverged. Two ways, one fit each (the second starts once the first stopped):
+
+    - "pixel": an inf pixel in row 1 of the global batch, rank 1's share (its NaN gradient reaches
+      every rank's weights through DDP's all-reduce);
+    - "loss": rank 1's loss value is inf while its gradient stays finite (the weights stay finite).
+
+    Each rank writes OUT/rank<r>.json: {way: the message it stopped with, or "finished"}.
+    """
+    world = distributed.world()
+    messages = {}
+    for way in ("pixel", "loss"):
+        class Breaking(Classification):
+            calls = 0
+
+            def batch(self, x, y, gen):
+                Breaking.calls += 1
+                inputs, targets = super().batch(x, y, gen)
+                if way == "pixel" and Breaking.calls == 4 + 3:      # 4 steps an epoch: epoch 2, step 3
+                    inputs = inputs.clone()
+                    inputs[1, 0, 0] = float("inf")                 # row 1: rank 1's sample
+                return inputs, targets
+
+            def loss(self, outputs, targets):
+                loss = super().loss(outputs, targets)
+                if way == "loss" and world.rank == 1 and Breaking.calls == 4 + 3:
+                    return loss + (float("inf") - loss.detach())   # value inf, gradient the loss's
+                return loss
+
+        rng = np.random.default_rng(0)                    # 256 random 8x8 float "images" in 10 classes
+        x, y = rng.random((256, 8, 8), dtype=np.float32), rng.integers(0, 10, 256)
+        model = ss.build_model(x.shape[1:], 10, encoder="mlp", seed=1)
+        try:
+            fit(model.net, Breaking(), x, y, FitSettings(epochs=3, device="cpu", verbose=False), model.history)
+            messages[way] = "finished"
+        except (TrainingDiverged, distributed.RankLost) as err:
+            messages[way] = f"{type(err).__name__}: {err}"
+        messages[f"{way}_epochs"] = len(model.history)
+    (out / f"rank{world.rank}.json").write_text(json.dumps(messages))
+
+
+JOBS = {"fits": job_fits, "crash": job_crash, "hang": job_hang, "diverge": job_diverge}
 
 if __name__ == "__main__":
     JOBS[sys.argv[1]](Path(sys.argv[2]))

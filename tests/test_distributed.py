@@ -293,3 +293,16 @@ def test_plan_shares_every_global_batch_the_same_way_for_any_number_of_ranks():
 def test_too_few_samples_for_the_ranks_is_a_clear_error():
     with pytest.raises(ValueError, match="there are 3 training samples for 4 ranks: every rank needs at least one"):
         distributed.plan(3, 64, distributed.World(0, 4, True))
+
+
+def test_a_loss_that_breaks_on_one_rank_stops_every_rank_with_the_same_message(tmp_path):
+    """Only rank 1's share of a batch makes the loss non-finite (an inf pixel; or an inf loss whose
+    gradient stays finite, so no weight breaks): both ranks stop at the same epoch and batch with the
+    same TrainingDiverged (one all-reduce of the epoch's losses), none waits for the other (5 s timeout)."""
+    run_job("diverge", tmp_path, timeout=120, env={"SELFSUP_DIST_TIMEOUT": "5"})
+    ranks = [json.loads((tmp_path / f"rank{r}.json").read_text()) for r in (0, 1)]
+    assert ranks[0] == ranks[1], ranks
+    for way, value in (("pixel", "nan"), ("loss", "inf")):
+        assert ranks[0][way].startswith(f"TrainingDiverged: Training diverged: the loss became {value} at epoch 2, "
+                                        "batch 3 of 4. "), ranks[0][way]
+        assert ranks[0][f"{way}_epochs"] == 1          # epoch 1's row only; the weights from before epoch 2

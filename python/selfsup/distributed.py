@@ -220,6 +220,15 @@ def sum_over_ranks(values: dict[str, torch.Tensor | float], world: World) -> dic
     return dict(zip(names, flat.tolist()))
 
 
+def sum_tensor_over_ranks(t: torch.Tensor, world: World, doing: str) -> torch.Tensor:
+    """A CPU tensor (gloo) summed elementwise over ranks, in place; `doing` names the step if a rank
+    is lost. Unchanged in one process."""
+    if world.parallel:
+        with lost_contact(world, doing):
+            dist.all_reduce(t)
+    return t
+
+
 @contextlib.contextmanager
 def lost_contact(world: World, doing: str):
     """Turn a collective's failure (another rank crashed, hung or vanished) into `RankLost`."""

@@ -13,6 +13,13 @@ calls `LossGuard` at three points of each epoch:
 
 Checking a loss every step would force a GPU sync every step; once per epoch costs nothing
 measurable, at the price of finishing the epoch in which the loss broke.
+
+Data-parallel (`world.parallel`), each rank records the loss of its own share of every batch: an
+inf pixel in one rank's share, or a loss that breaks on one rank only, would stop that rank while
+the others went on to the next collective and died waiting for it (`RankLost`). So `end_epoch`
+first sums the epoch's losses and the weights' verdict over the ranks (one all-reduce of
+n_batches * n_models + 1 numbers an epoch): every rank judges the global batches' losses, the ones
+one process would see, and reaches the same verdict, epoch, batch and message.
 """
 from __future__ import annotations
 
@@ -21,6 +28,8 @@ import warnings
 import torch
 from torch import nn
 
+from . import distributed
+from .distributed import World
 from .settings import FitSettings
 
 DEFAULT_LR = FitSettings.lr
@@ -34,8 +43,8 @@ class TrainingDiverged(FloatingPointError):
 
 
 class LossGuard:
-    def __init__(self, nets: list[nn.Module], lr: float):
-        self.nets, self.lr = nets, lr
+    def __init__(self, nets: list[nn.Module], lr: float, world: World = distributed.SINGLE):
+        self.nets, self.lr, self.world = nets, lr, world
         # float tensors of every state dict (weights and float buffers), and their copies
         self.tensors = [t for net in nets for t in net.state_dict().values() if t.is_floating_point()]
         self.saved = [torch.empty_like(t) for t in self.tensors]
@@ -56,6 +65,8 @@ class LossGuard:
     def end_epoch(self, epoch: int) -> None:
         losses = torch.stack(self.steps).float().cpu()          # (n_batches, n_models)
         weights_ok = bool(torch.stack([torch.isfinite(t).all() for t in self.tensors]).all())
+        if self.world.parallel:
+            losses, weights_ok = self._over_ranks(losses, weights_ok)
         bad = ~torch.isfinite(losses)
         if bad.any() or not weights_ok:
             torch._foreach_copy_(self.tensors, self.saved)
@@ -63,6 +74,15 @@ class LossGuard:
         if self.first is None:
             self.first = losses[0].tolist()
         self._warn_if_absurd(epoch, losses)
+
+    def _over_ranks(self, losses: torch.Tensor, weights_ok: bool) -> tuple[torch.Tensor, bool]:
+        """The global batches' losses (n_batches, n_models) and whether every rank's weights are finite.
+
+        A rank's loss is already scaled by n_r * W / m (`distributed.share`), so the sum over ranks / W
+        is the global batch's mean loss; a NaN/Inf on any rank makes the sum NaN/Inf."""
+        flat = torch.cat([losses.double().flatten(), torch.tensor([0.0 if weights_ok else 1.0], dtype=torch.float64)])
+        distributed.sum_tensor_over_ranks(flat, self.world, "checking the epoch's losses")
+        return (flat[:-1] / self.world.size).float().view(losses.shape), bool(flat[-1] == 0)
 
     def _message(self, epoch: int, losses: torch.Tensor, bad: torch.Tensor) -> str:
         n_batches, n_models = losses.shape

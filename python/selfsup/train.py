@@ -123,7 +123,7 @@ def fit_side_by_side(nets: list[nn.Module], task, xs: list[np.ndarray], ys: list
     last_epoch = first_epoch + settings.epochs - 1
     n_batches = plan.steps
     step, n_steps = 0, settings.epochs * n_batches
-    guard = LossGuard([run.net for run in runs], settings.lr)
+    guard = LossGuard([run.net for run in runs], settings.lr, world)   # one verdict on every rank
 
     with contextlib.ExitStack() as stack:
         # torch's global generator is seeded for the fit and restored after it (MultiheadAttention's
