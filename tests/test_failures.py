@@ -59,6 +59,17 @@ def test_side_by_side_names_the_model_that_diverged(small):
     assert all(torch.equal(v, first[k]) for k, v in nets[0].state_dict().items())
 
 
+def test_one_process_judges_its_losses_without_a_collective(small, monkeypatch):
+    """Outside torchrun the guard sums nothing over ranks (data-parallel it all-reduces the epoch's losses)."""
+    def collective(*args, **kwargs):
+        raise AssertionError("a collective in one process")
+
+    monkeypatch.setattr(torch.distributed, "all_reduce", collective)
+    x, y, _, _ = small
+    with pytest.raises(TrainingDiverged, match=r"Training diverged: the loss became nan at epoch 1, batch \d+ of 7"):
+        ss.fit_supervised(x, y, lr=1e30, epochs=1, batch_size=32, seed=0, device=DEVICE, verbose=False)
+
+
 def test_an_absurd_but_finite_loss_warns(small):
     x, y, _, _ = small
     with pytest.warns(RuntimeWarning, match=r"The loss grew from 2\.\d+ \(first batch\) to .* in epoch 1: training is "
