@@ -29,7 +29,7 @@
 #' selfsup_device()
 #' }
 #' @export
-install_selfsup <- function(envpath = NULL, python = NULL, torch = c("torch==2.14.1", "torchvision==0.29.1"),
+install_selfsup <- function(envpath = NULL, python = NULL, torch = "torch==2.14.1",
                             source = NULL, force = FALSE, quiet = TRUE) {
   envpath <- absolute_path(envpath %||% file.path(tools::R_user_dir("selfsup", "data"), "venv"))
   source <- find_python_source(source)
