@@ -56,8 +56,8 @@ CPU = dict(
     supervised=dict(steps=400, batch_size=64, ema=0.99, **SGD),
     finetune=dict(freeze_steps=100, steps=300, batch_size=64, ema=0.99, **SGD),
     pseudo=dict(steps=300, rounds=3, round_steps=300, batch_size=64, ema=0.99, **SGD),
-    fixmatch=dict(steps=300, batch_size=32, mu=7, teacher="ema", ema=0.99, **SGD),
-    pipeline=dict(steps=300, batch_size=32, mu=7, teacher="ema", ema=0.99, **SGD),
+    fixmatch=dict(steps=1000, batch_size=32, mu=7, teacher="ema", ema=0.99, **SGD),
+    pipeline=dict(steps=1000, batch_size=32, mu=7, teacher="ema", ema=0.99, **SGD),
     ls=dict(pca=50, n_neighbors=10, alpha=0.99, max_iter=300),
 )
 GPU = dict(CPU, draws=5, threads=None,
