@@ -174,6 +174,17 @@ def test_probe_penalty_is_tuned_on_the_training_labels():
         assert linear_probe(f[:21], noise[:21])[1] == 1.0
 
 
+def test_probe_scaler_sees_only_each_folds_training_rows(monkeypatch):
+    """The penalty's cross-validation standardises inside each fold (a scaler fitted on all labelled rows
+    would leak the validation rows' mean and spread); only the final probe's scaler sees all 60 rows."""
+    from sklearn.preprocessing import StandardScaler
+
+    rows, fit = [], StandardScaler.fit
+    monkeypatch.setattr(StandardScaler, "fit", lambda self, X, *a, **k: rows.append(len(X)) or fit(self, X, *a, **k))
+    f = np.random.default_rng(0).normal(size=(60, 4))
+    linear_probe(f, np.repeat(np.arange(3), 20))
+    assert rows == [48] * (5 * len(PROBE_CS)) + [60]  # 5 folds x 7 penalties on 4/5 of the rows, then all
+
 @pytest.mark.parametrize("protocol", ["linear", "knn"])
 def test_evaluate_matches_sklearn_on_the_embeddings(protocol, pretrained, small):
     from sklearn.linear_model import LogisticRegression

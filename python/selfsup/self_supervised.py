@@ -294,13 +294,17 @@ def linear_probe(f_train: np.ndarray, y_train: np.ndarray, C=None, max_iter: int
     of the self-supervised literature (Kolesnikov et al. 2019; SimCLR's appendix B.6, which picks the
     penalty on held-out labels). `C` None: chosen from PROBE_CS by stratified 5-fold cross-validation
     on the labelled training set only (accuracy, ties broken by log loss); a number: used as given.
+
+    Protocol: the whole pipeline (StandardScaler, then LogisticRegression) is what is cross-validated,
+    so each fold's scaler is fitted on that fold's training rows only and its validation rows stay
+    unseen; the returned pipeline is then fitted, scaler included, on all of (f_train, y_train).
     Returns (the fitted scikit-learn pipeline, C)."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
     if C is None:
-        C = _tuned_C(StandardScaler().fit_transform(f_train), y_train, max_iter)
+        C = _tuned_C(f_train, y_train, max_iter)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*(lbfgs failed to converge|max_iter).*")
         clf = make_pipeline(StandardScaler(), LogisticRegression(C=C, max_iter=max_iter))
@@ -308,11 +312,15 @@ def linear_probe(f_train: np.ndarray, y_train: np.ndarray, C=None, max_iter: int
 
 
 def _tuned_C(f: np.ndarray, y: np.ndarray, max_iter: int) -> float:
-    """The C of PROBE_CS with the best cross-validated accuracy (then log loss); each fold walks the grid
-    from the strongest penalty up, starting from the previous solution (as LogisticRegressionCV does)."""
+    """The C of PROBE_CS with the best cross-validated accuracy (then log loss) of the probe's pipeline
+    on the raw features `f`: each fold fits its own scaler on its training rows. Each fold walks the grid
+    from the strongest penalty up, starting from the previous solution (as LogisticRegressionCV does;
+    GridSearchCV would clone a cold estimator per C, and cannot break accuracy ties by log loss)."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import log_loss
     from sklearn.model_selection import StratifiedKFold
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
 
     classes = np.unique(y)
     folds = int(min(5, np.bincount(y)[classes].min()))
@@ -324,9 +332,11 @@ def _tuned_C(f: np.ndarray, y: np.ndarray, max_iter: int) -> float:
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*(lbfgs failed to converge|max_iter).*")
         for train, test in StratifiedKFold(folds, shuffle=True, random_state=0).split(f, y):
-            clf = LogisticRegression(max_iter=max_iter, warm_start=True)
+            # The scaler is refitted on f[train] at every C (same rows, same scaling); the warm start
+            # lives in the logistic regression, which the pipeline keeps between fits.
+            clf = make_pipeline(StandardScaler(), LogisticRegression(max_iter=max_iter, warm_start=True))
             for i, c in enumerate(PROBE_CS):
-                probs = clf.set_params(C=c).fit(f[train], y[train]).predict_proba(f[test])
+                probs = clf.set_params(logisticregression__C=c).fit(f[train], y[train]).predict_proba(f[test])
                 right[i] += (clf.classes_[probs.argmax(1)] == y[test]).sum()
                 losses[i] += log_loss(y[test], probs, labels=classes) * len(test)
     return PROBE_CS[int(np.lexsort((losses, -right))[0])]
@@ -339,7 +349,7 @@ def ssl_evaluate(model: Model, x_train, y_train, x_test, y_test, *, protocol: st
 
     protocol="linear": the linear probe -- standardised features, then scikit-learn's multinomial
     logistic regression with an L2 penalty C tuned by 5-fold cross-validation on (x_train, y_train)
-    only (`C` = None) or given. protocol="knn": scikit-learn's KNeighborsClassifier (`n_neighbors`)
+    only, the scaler refitted inside each fold (`C` = None), or given; see `linear_probe`. protocol="knn": scikit-learn's KNeighborsClassifier (`n_neighbors`)
     on L2-normalised features, i.e. cosine similarity. `layer`: as in `ssl_embed`.
 
     Returns
