@@ -238,7 +238,27 @@ def rl_policy_iteration(env=None, *, transitions=None, rewards=None, gamma: floa
 
 
 # ------------------------------------------------------------------------- learning from episodes
-def _learner_setup(env, fun, episodes, gamma, epsilon, epsilon_end, max_steps, seed):
+@dataclass
+class _Run:
+    """A learner's checked settings and starting state: Q (zeros), visit counts, per-episode returns and
+    lengths, the epsilon of every episode, and the one random generator."""
+    env: object
+    index: StateIndex
+    n_actions: int
+    gamma: float
+    epsilon: float       # of the first episode
+    epsilon_end: float   # of the last
+    max_steps: int
+    seed: int
+    eps: np.ndarray      # (episodes,)
+    rng: np.random.Generator
+    q: np.ndarray        # (states, actions)
+    visits: np.ndarray   # (states, actions), int64
+    returns: np.ndarray  # (episodes,)
+    lengths: np.ndarray  # (episodes,), int64
+
+
+def _learner_setup(env, fun, episodes, gamma, epsilon, epsilon_end, max_steps, seed) -> _Run:
     episodes = v.check_int(episodes, "episodes")
     gamma = check_gamma(gamma)
     epsilon = v.check_number(epsilon, "epsilon", 0.0, 1.0)
@@ -248,19 +268,31 @@ def _learner_setup(env, fun, episodes, gamma, epsilon, epsilon_end, max_steps, s
     env = rl_env(env)
     n_actions = check_discrete_actions(env, fun)
     index = state_index(env, fun)
-    return env, n_actions, index, episodes, gamma, epsilon, epsilon_end, max_steps, seed
-
-
-def _tables(n_states: int, n_actions: int, episodes: int):
-    """A learner's starting state: Q (zeros), visit counts, and per-episode returns and lengths."""
-    q = np.zeros((n_states, n_actions))
-    visits = np.zeros((n_states, n_actions), dtype=np.int64)
-    return q, visits, np.zeros(episodes), np.zeros(episodes, dtype=np.int64)
+    shape = (index.n_states, n_actions)
+    return _Run(env, index, n_actions, gamma, epsilon, epsilon_end, max_steps, seed,
+                _epsilon_schedule(epsilon, epsilon_end, episodes),
+                np.random.default_rng(seed), np.zeros(shape), np.zeros(shape, dtype=np.int64),
+                np.zeros(episodes), np.zeros(episodes, dtype=np.int64))
 
 
 def _epsilon_schedule(epsilon: float, epsilon_end: float, episodes: int) -> np.ndarray:
     """Linear decay from `epsilon` (first episode) to `epsilon_end` (last)."""
     return np.linspace(epsilon, epsilon_end, episodes) if episodes > 1 else np.array([epsilon])
+
+
+def _run_episodes(run: _Run, verbose: bool, play) -> float:
+    """Every episode of `run`: `play(obs, epsilon)` plays one from its first observation, learns from it
+    and returns (its return, its length); here the environment resets (seeded once, before the first),
+    the returns and lengths are kept and progress is shown. Returns the seconds it took."""
+    start = time.perf_counter()
+    obs, _ = run.env.reset(seed=run.seed)
+    with progress.reporter(verbose) as rep:
+        blocks = _blocks(rep, run.returns, run.eps)
+        for ep, eps in enumerate(run.eps):
+            run.returns[ep], run.lengths[ep] = play(obs, eps)
+            obs, _ = run.env.reset()
+            blocks.update()
+    return time.perf_counter() - start
 
 
 def _greedy(q_row: np.ndarray, rng: np.random.Generator) -> int:
@@ -305,44 +337,37 @@ def rl_monte_carlo(env="Blackjack-v1", *, episodes: int = 500_000, gamma: float 
     -------
     TabularAgent with `history` = (episode, return, length, epsilon).
     """
-    env, n_actions, index, episodes, gamma, epsilon, epsilon_end, max_steps, seed = _learner_setup(
-        env, "rl_monte_carlo", episodes, gamma, epsilon, epsilon_end, max_steps, seed)
+    run = _learner_setup(env, "rl_monte_carlo", episodes, gamma, epsilon, epsilon_end, max_steps, seed)
     alpha = None if alpha is None else v.check_number(alpha, "alpha", 0.0, 1.0, low_inclusive=False)
-    rng = np.random.default_rng(seed)
-    q, visits, returns, lengths = _tables(index.n_states, n_actions, episodes)
-    eps_by_episode = _epsilon_schedule(epsilon, epsilon_end, episodes)
-    start = time.perf_counter()
-    obs, _ = env.reset(seed=seed)
-    with progress.reporter(verbose) as rep:
-        blocks = _blocks(rep, returns, eps_by_episode)
-        for ep in range(episodes):
-            # play one episode with the current policy
-            pairs, rewards = [], []
-            for _ in range(max_steps):
-                s = index.index(obs)
-                a = _choose(q[s], eps_by_episode[ep], n_actions, rng)
-                obs, reward, terminated, truncated, _ = env.step(a)
-                pairs.append((s, a))
-                rewards.append(float(reward))
-                if terminated or truncated:
-                    break
-            returns[ep], lengths[ep] = sum(rewards), len(rewards)
-            # learn: walk back through it, accumulating the return G
-            first = {} if not first_visit else {pair: t for t, pair in reversed(list(enumerate(pairs)))}
-            g = 0.0
-            for t in range(len(pairs) - 1, -1, -1):
-                g = gamma * g + rewards[t]
-                s, a = pairs[t]
-                if first_visit and first[(s, a)] != t:
-                    continue
-                visits[s, a] += 1
-                q[s, a] += (alpha if alpha is not None else 1.0 / visits[s, a]) * (g - q[s, a])
-            obs, _ = env.reset()
-            blocks.update()
-    settings = {"episodes": episodes, "gamma": gamma, "epsilon": epsilon, "epsilon_end": epsilon_end,
-                "first_visit": bool(first_visit), "alpha": alpha, "max_steps": max_steps, "seed": seed}
-    return _learned("monte_carlo", env, index, q, visits, returns, lengths, eps_by_episode, gamma, settings,
-                    time.perf_counter() - start)
+    q, visits, rng = run.q, run.visits, run.rng
+
+    def play(obs, eps):
+        # play one episode with the current policy
+        pairs, rewards = [], []
+        for _ in range(run.max_steps):
+            s = run.index.index(obs)
+            a = _choose(q[s], eps, run.n_actions, rng)
+            obs, reward, terminated, truncated, _ = run.env.step(a)
+            pairs.append((s, a))
+            rewards.append(float(reward))
+            if terminated or truncated:
+                break
+        # learn: walk back through it, accumulating the return G
+        first = {} if not first_visit else {pair: t for t, pair in reversed(list(enumerate(pairs)))}
+        g = 0.0
+        for t in range(len(pairs) - 1, -1, -1):
+            g = run.gamma * g + rewards[t]
+            s, a = pairs[t]
+            if first_visit and first[(s, a)] != t:
+                continue
+            visits[s, a] += 1
+            q[s, a] += (alpha if alpha is not None else 1.0 / visits[s, a]) * (g - q[s, a])
+        return sum(rewards), len(rewards)
+
+    seconds = _run_episodes(run, verbose, play)
+    settings = {"episodes": len(run.eps), "gamma": run.gamma, "epsilon": run.epsilon,
+                "epsilon_end": run.epsilon_end, "first_visit": bool(first_visit), "alpha": alpha, "max_steps": run.max_steps, "seed": run.seed}
+    return _learned("monte_carlo", run, settings, seconds)
 
 
 def rl_q_learning(env="FrozenLake-v1", *, episodes: int = 20_000, gamma: float = 0.99, alpha: float = 0.1,
@@ -366,36 +391,29 @@ def rl_q_learning(env="FrozenLake-v1", *, episodes: int = 20_000, gamma: float =
     -------
     TabularAgent with `history` = (episode, return, length, epsilon).
     """
-    env, n_actions, index, episodes, gamma, epsilon, epsilon_end, max_steps, seed = _learner_setup(
-        env, "rl_q_learning", episodes, gamma, epsilon, epsilon_end, max_steps, seed)
+    run = _learner_setup(env, "rl_q_learning", episodes, gamma, epsilon, epsilon_end, max_steps, seed)
     alpha = v.check_number(alpha, "alpha", 0.0, 1.0, low_inclusive=False)
-    rng = np.random.default_rng(seed)
-    q, visits, returns, lengths = _tables(index.n_states, n_actions, episodes)
-    eps_by_episode = _epsilon_schedule(epsilon, epsilon_end, episodes)
-    start = time.perf_counter()
-    obs, _ = env.reset(seed=seed)
-    with progress.reporter(verbose) as rep:
-        blocks = _blocks(rep, returns, eps_by_episode)
-        for ep in range(episodes):
-            s, total, t = index.index(obs), 0.0, 0
-            for t in range(1, max_steps + 1):
-                a = _choose(q[s], eps_by_episode[ep], n_actions, rng)
-                obs, reward, terminated, truncated, _ = env.step(a)
-                s2 = index.index(obs)
-                target = reward if terminated else reward + gamma * q[s2].max()
-                q[s, a] += alpha * (target - q[s, a])
-                visits[s, a] += 1
-                total += float(reward)
-                s = s2
-                if terminated or truncated:
-                    break
-            returns[ep], lengths[ep] = total, t
-            obs, _ = env.reset()
-            blocks.update()
-    settings = {"episodes": episodes, "gamma": gamma, "alpha": alpha, "epsilon": epsilon,
-                "epsilon_end": epsilon_end, "max_steps": max_steps, "seed": seed}
-    return _learned("q_learning", env, index, q, visits, returns, lengths, eps_by_episode, gamma, settings,
-                    time.perf_counter() - start)
+    q, visits, rng, gamma = run.q, run.visits, run.rng, run.gamma
+
+    def play(obs, eps):
+        s, total, t = run.index.index(obs), 0.0, 0
+        for t in range(1, run.max_steps + 1):
+            a = _choose(q[s], eps, run.n_actions, rng)
+            obs, reward, terminated, truncated, _ = run.env.step(a)
+            s2 = run.index.index(obs)
+            target = reward if terminated else reward + gamma * q[s2].max()
+            q[s, a] += alpha * (target - q[s, a])
+            visits[s, a] += 1
+            total += float(reward)
+            s = s2
+            if terminated or truncated:
+                break
+        return total, t
+
+    seconds = _run_episodes(run, verbose, play)
+    settings = {"episodes": len(run.eps), "gamma": gamma, "alpha": alpha, "epsilon": run.epsilon,
+                "epsilon_end": run.epsilon_end, "max_steps": run.max_steps, "seed": run.seed}
+    return _learned("q_learning", run, settings, seconds)
 
 
 def _blocks(rep, returns: np.ndarray, eps: np.ndarray) -> progress.Blocks:
@@ -404,8 +422,10 @@ def _blocks(rep, returns: np.ndarray, eps: np.ndarray) -> progress.Blocks:
                            lambda a, b: {"mean_return": float(returns[a:b].mean()), "epsilon": float(eps[b - 1])})
 
 
-def _learned(method, env, index, q, visits, returns, lengths, eps, gamma, settings, seconds) -> TabularAgent:
+def _learned(method: str, run: _Run, settings: dict, seconds: float) -> TabularAgent:
     """The agent of a learner; the policy of a never-visited state is action 0 (its Q-row is all 0)."""
-    history = {"episode": np.arange(1, len(returns) + 1), "return": returns, "length": lengths, "epsilon": eps}
-    return TabularAgent(method, q, q.max(axis=1), q.argmax(axis=1), len(returns), gamma, history=history,
-                        settings=settings, visits=visits, seconds=seconds, **_info(env, index))
+    q, returns = run.q, run.returns
+    history = {"episode": np.arange(1, len(returns) + 1), "return": returns, "length": run.lengths,
+               "epsilon": run.eps}
+    return TabularAgent(method, q, q.max(axis=1), q.argmax(axis=1), len(returns), run.gamma, history=history,
+                        settings=settings, visits=run.visits, seconds=seconds, **_info(run.env, run.index))
