@@ -151,6 +151,18 @@ as_py_bool <- function(x, arg) {
   stop_value(arg, "TRUE or FALSE", x)
 }
 
+# The training loop's settings, as every fit function takes them (Python's settings.fit_settings()):
+# a named list to append to a py_call()'s arguments. `seed` NULL draws one from R's random numbers.
+as_py_fit_settings <- function(encoder, epochs, batch_size, validation_split, lr, optimizer, weight_decay,
+                               schedule, ema, seed, device, verbose) {
+  list(encoder = as_py_str(encoder, "encoder"), epochs = as_py_int(epochs, "epochs"),
+       batch_size = as_py_int(batch_size, "batch_size"),
+       validation_split = as_py_num(validation_split, "validation_split"), lr = as_py_num(lr, "lr"),
+       optimizer = as_py_str(optimizer, "optimizer"), weight_decay = as_py_num(weight_decay, "weight_decay"),
+       schedule = as_py_str(schedule, "schedule"), ema = as_py_num(ema, "ema"), seed = as_py_seed(seed),
+       device = as_py_str(device, "device"), verbose = as_py_bool(verbose, "verbose"))
+}
+
 # A single string (NA_character_ would reach Python as "NA"); NULL stays NULL where allowed.
 as_py_str <- function(x, arg, null_ok = FALSE) {
   if (is.null(x) && null_ok) return(NULL)

@@ -58,13 +58,10 @@ ssl_pretrain <- function(x, task = "rotation", encoder = "cnn", epochs = 10, bat
                          schedule = "constant", ema = 0, seed = NULL, device = "auto", verbose = TRUE,
                          device_budget = NULL, ...) {
   args <- c(list(selfsup_py$ssl_pretrain, as_py_ssl_data(x), task = as_py_str(task, "task"),
-                 encoder = as_py_str(encoder, "encoder"), epochs = as_py_int(epochs, "epochs"),
-                 batch_size = as_py_int(batch_size, "batch_size"),
-                 validation_split = as_py_num(validation_split, "validation_split"), lr = as_py_num(lr, "lr"),
-                 optimizer = as_py_str(optimizer, "optimizer"), weight_decay = as_py_num(weight_decay, "weight_decay"),
-                 schedule = as_py_str(schedule, "schedule"), ema = as_py_num(ema, "ema"),
-                 seed = as_py_seed(seed), device = as_py_str(device, "device"), verbose = as_py_bool(verbose, "verbose"),
-                 device_budget = as_py_big_int(device_budget, "device_budget")), as_py_options(list(...)))
+                 device_budget = as_py_big_int(device_budget, "device_budget")),
+            as_py_fit_settings(encoder, epochs, batch_size, validation_split, lr, optimizer, weight_decay,
+                               schedule, ema, seed, device, verbose),
+            as_py_options(list(...)))
   as_r_model(do.call(py_call, args))
 }
 

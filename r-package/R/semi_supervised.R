@@ -44,19 +44,16 @@ fit_pseudo_label <- function(x, y, threshold = 0.95, rounds = 3, round_epochs = 
                              lr = 0.001, optimizer = "adam", weight_decay = 0, schedule = "constant", ema = 0,
                              seed = NULL, device = "auto", verbose = TRUE) {
   labels <- as_py_labels(y, classes = if (is.null(model)) classes else model$classes, allow_na = TRUE)
-  fit_result(model, py_call(
+  args <- list(
     selfsup_py$fit_pseudo_label, as_py_array(x), labels$codes, threshold = as_py_num(threshold, "threshold"),
     rounds = as_py_int(rounds, "rounds"), round_epochs = as_py_int(round_epochs, "round_epochs"),
     selection = as_py_str(selection, "selection"), balanced = as_py_bool(balanced, "balanced"),
     fresh = as_py_bool(fresh, "fresh"), augment = as_py_str(augment, "augment", null_ok = TRUE),
     flip = as_py_bool(flip, "flip"), model = if (is.null(model)) NULL else as_py_model(model),
-    classes = if (is.null(model)) labels$classes else NULL, encoder = as_py_str(encoder, "encoder"),
-    epochs = as_py_int(epochs, "epochs"), batch_size = as_py_int(batch_size, "batch_size"),
-    validation_split = as_py_num(validation_split, "validation_split"), lr = as_py_num(lr, "lr"),
-    optimizer = as_py_str(optimizer, "optimizer"), weight_decay = as_py_num(weight_decay, "weight_decay"),
-    schedule = as_py_str(schedule, "schedule"), ema = as_py_num(ema, "ema"),
-    seed = as_py_seed(seed), device = as_py_str(device, "device"), verbose = as_py_bool(verbose, "verbose")
-  ))
+    classes = if (is.null(model)) labels$classes else NULL)
+  settings <- as_py_fit_settings(encoder, epochs, batch_size, validation_split, lr, optimizer, weight_decay,
+                                 schedule, ema, seed, device, verbose)
+  fit_result(model, do.call(py_call, c(args, settings)))
 }
 
 #' Label spreading on a k-nearest-neighbour graph
@@ -144,18 +141,15 @@ fit_fixmatch <- function(x, y, threshold = 0.95, lambda_u = 1, mu = 7, flip = FA
                          validation_split = 0, lr = 0.03, optimizer = "sgd", weight_decay = 5e-4,
                          schedule = "cosine", ema = 0.999, seed = NULL, device = "auto", verbose = TRUE) {
   labels <- as_py_labels(y, classes = if (is.null(model)) classes else model$classes, allow_na = TRUE)
-  fit_result(model, py_call(
+  args <- list(
     selfsup_py$fit_fixmatch, as_py_array(x), labels$codes, threshold = as_py_num(threshold, "threshold"),
     lambda_u = as_py_num(lambda_u, "lambda_u"), mu = as_py_int(mu, "mu"), flip = as_py_bool(flip, "flip"),
     teacher = as_py_str(teacher, "teacher"), n_ops = as_py_int(n_ops, "n_ops"),
     model = if (is.null(model)) NULL else as_py_model(model),
-    classes = if (is.null(model)) labels$classes else NULL, encoder = as_py_str(encoder, "encoder"),
-    epochs = as_py_int(epochs, "epochs"), batch_size = as_py_int(batch_size, "batch_size"),
-    validation_split = as_py_num(validation_split, "validation_split"), lr = as_py_num(lr, "lr"),
-    optimizer = as_py_str(optimizer, "optimizer"), weight_decay = as_py_num(weight_decay, "weight_decay"),
-    schedule = as_py_str(schedule, "schedule"), ema = as_py_num(ema, "ema"),
-    seed = as_py_seed(seed), device = as_py_str(device, "device"), verbose = as_py_bool(verbose, "verbose")
-  ))
+    classes = if (is.null(model)) labels$classes else NULL)
+  settings <- as_py_fit_settings(encoder, epochs, batch_size, validation_split, lr, optimizer, weight_decay,
+                                 schedule, ema, seed, device, verbose)
+  fit_result(model, do.call(py_call, c(args, settings)))
 }
 
 #' @export

@@ -43,17 +43,12 @@ fit_supervised <- function(x, y, model = NULL, classes = NULL, encoder = "cnn", 
   x_py <- as_py_array(x)
   model_py <- if (is.null(model)) NULL else as_py_model(model)
   labels <- as_py_labels(y, classes = if (is.null(model)) classes else model$classes)
-  fit_result(model, py_call(
-    selfsup_py$fit_supervised, x_py, labels$codes,
-    model = model_py, classes = if (is.null(model)) labels$classes else NULL,
-    encoder = as_py_str(encoder, "encoder"), epochs = as_py_int(epochs, "epochs"),
-    batch_size = as_py_int(batch_size, "batch_size"),
-    validation_split = as_py_num(validation_split, "validation_split"), lr = as_py_num(lr, "lr"),
-    augment = as_py_str(augment, "augment", null_ok = TRUE), flip = as_py_bool(flip, "flip"),
-    optimizer = as_py_str(optimizer, "optimizer"), weight_decay = as_py_num(weight_decay, "weight_decay"),
-    schedule = as_py_str(schedule, "schedule"), ema = as_py_num(ema, "ema"),
-    seed = as_py_seed(seed), device = as_py_str(device, "device"), verbose = as_py_bool(verbose, "verbose")
-  ))
+  args <- list(selfsup_py$fit_supervised, x_py, labels$codes,
+               model = model_py, classes = if (is.null(model)) labels$classes else NULL,
+               augment = as_py_str(augment, "augment", null_ok = TRUE), flip = as_py_bool(flip, "flip"))
+  settings <- as_py_fit_settings(encoder, epochs, batch_size, validation_split, lr, optimizer, weight_decay,
+                                 schedule, ema, seed, device, verbose)
+  fit_result(model, do.call(py_call, c(args, settings)))
 }
 
 #' Train a model further: the model-first verb for pipes
