@@ -28,7 +28,8 @@ MAX_TRANSLATE = 0.3   # of the image size
 CUTOUT = 0.5          # Cutout's square side: up to half of the image side
 
 
-def _uniform(n, lo, hi, gen, dev):
+def uniform(n: int, lo: float, hi: float, gen, dev) -> torch.Tensor:
+    """(n,) draws from U(lo, hi) by the generator `gen` on device `dev` (one per image; SimCLR's too)."""
     return lo + (hi - lo) * torch.rand(n, generator=gen, device=dev)
 
 
@@ -158,7 +159,7 @@ def cutout(x: torch.Tensor, gen, size: float = CUTOUT) -> torch.Tensor:
     """A grey (0.5) square of side U(0, `size`) of the image side, centred anywhere, clipped at the edges."""
     n, _, h, w = x.shape
     dev = x.device
-    side = _uniform(n, 0, size, gen, dev)
+    side = uniform(n, 0, size, gen, dev)
     cy, cx = torch.rand(n, generator=gen, device=dev) * h, torch.rand(n, generator=gen, device=dev) * w
     rows = torch.arange(h, device=dev).view(1, h, 1) + 0.5
     cols = torch.arange(w, device=dev).view(1, 1, w) + 0.5

@@ -33,23 +33,20 @@ import torch
 import torch.nn.functional as F
 
 from .. import distributed
+from ..augment import uniform
 from ..train import as_float
 from .base import Pretext, image_data, register
 from .options import Option
 
 
-def _uniform(n, lo, hi, gen, dev):
-    return lo + (hi - lo) * torch.rand(n, generator=gen, device=dev)
-
-
 def resized_crop(x: torch.Tensor, gen, min_scale: float, flip: bool) -> torch.Tensor:
     """Random resized crop (+ horizontal flip) of every image of x (B, C, H, W), back at full size."""
     b, dev = len(x), x.device
-    area = _uniform(b, min_scale, 1.0, gen, dev)
-    ratio = torch.exp(_uniform(b, math.log(3 / 4), math.log(4 / 3), gen, dev))
+    area = uniform(b, min_scale, 1.0, gen, dev)
+    ratio = torch.exp(uniform(b, math.log(3 / 4), math.log(4 / 3), gen, dev))
     # crop width and height as fractions of the image's; a crop that does not fit is clipped to it
     w, h = (area * ratio).sqrt().clamp(max=1.0), (area / ratio).sqrt().clamp(max=1.0)
-    cx, cy = _uniform(b, -1, 1, gen, dev) * (1 - w), _uniform(b, -1, 1, gen, dev) * (1 - h)
+    cx, cy = uniform(b, -1, 1, gen, dev) * (1 - w), uniform(b, -1, 1, gen, dev) * (1 - h)
     mirror = torch.where(torch.rand(b, generator=gen, device=dev) < 0.5, -1.0, 1.0) if flip else torch.ones(b, device=dev)
     theta = torch.zeros(b, 2, 3, device=dev)
     theta[:, 0, 0], theta[:, 0, 2] = w * mirror, cx
@@ -63,8 +60,8 @@ def augment(x: torch.Tensor, gen, min_scale: float, flip: bool, jitter: float, j
     out = resized_crop(x, gen, min_scale, flip)
     b, dev, shape = len(x), x.device, (len(x), 1, 1, 1)
     apply = (torch.rand(b, generator=gen, device=dev) < jitter_prob).view(shape)
-    bright = _uniform(b, 1 - jitter, 1 + jitter, gen, dev).view(shape)
-    contrast = _uniform(b, 1 - jitter, 1 + jitter, gen, dev).view(shape)
+    bright = uniform(b, 1 - jitter, 1 + jitter, gen, dev).view(shape)
+    contrast = uniform(b, 1 - jitter, 1 + jitter, gen, dev).view(shape)
     jittered = (out * bright).clamp(0, 1)
     mean = jittered.mean(dim=(1, 2, 3), keepdim=True)        # contrast blends with the mean grey
     jittered = ((jittered - mean) * contrast + mean).clamp(0, 1)
