@@ -23,6 +23,7 @@ Backends: gloo for CPU tensors, NCCL for CUDA tensors (``"cpu:gloo,cuda:nccl"`` 
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import datetime
 import os
 import warnings
@@ -257,7 +258,15 @@ def _is_comm_error(err: RuntimeError) -> bool:
 # the network on its own samples' rows only. So every random draw of a sample is the same on 1, 2
 # or 8 ranks, and the streams of all ranks stay in step. Making a batch is cheap next to the
 # network's forward and backward pass, which is what the ranks share.
-_STEP: dict = {}    # set by `step` while the loop runs one data-parallel step
+# The running data-parallel step's state (world, samples, m, weight; `select` adds rows, n_rows), set
+# by `step`. A context variable, not a module dict: a nested step restores the outer one's state when
+# it ends, and another thread (or asyncio task) never sees this one's step.
+_STEP: contextvars.ContextVar[dict | None] = contextvars.ContextVar("selfsup_distributed_step", default=None)
+
+
+def _step_state() -> dict:
+    """The running step's state; empty outside a data-parallel step."""
+    return _STEP.get() or {}
 
 
 @contextlib.contextmanager
@@ -268,11 +277,11 @@ def step(world: World, samples: torch.Tensor | None, m: int, weight: float):
     if not world.parallel:
         yield
         return
-    _STEP.update(world=world, samples=samples, m=m, weight=weight)
+    token = _STEP.set({"world": world, "samples": samples, "m": m, "weight": weight})
     try:
         yield
     finally:
-        _STEP.clear()
+        _STEP.reset(token)
 
 
 def select(task, inputs: torch.Tensor, targets):
@@ -282,9 +291,10 @@ def select(task, inputs: torch.Tensor, targets):
     targets have a row per input row or per sample. A task with another layout says which rows are
     its samples' with ``task.local_rows(n_rows, samples, m)``.
     """
-    if not _STEP:
+    state = _step_state()
+    if not state:
         return inputs, targets
-    samples, m = _STEP["samples"].to(inputs.device), _STEP["m"]
+    samples, m = state["samples"].to(inputs.device), state["m"]
     if hasattr(task, "local_rows"):
         rows = task.local_rows(len(inputs), samples, m)
     else:
@@ -293,7 +303,7 @@ def select(task, inputs: torch.Tensor, targets):
                                "data-parallel training needs k rows per sample, sample-major, or local_rows().")
         k = len(inputs) // m
         rows = (samples[:, None] * k + torch.arange(k, device=inputs.device)).flatten()
-    _STEP.update(rows=rows, n_rows=len(inputs))
+    state.update(rows=rows, n_rows=len(inputs))
     return inputs[rows], _rows_of(targets, rows, len(inputs), samples, m)
 
 
@@ -315,15 +325,16 @@ def dropout_mask(x: torch.Tensor, keep: float, gen: torch.Generator | None) -> t
     `x` has a row per input row of this rank (encoder layers) or per sample (layers after the pieces
     of a sample are joined).
     """
-    if "rows" not in _STEP:
+    state = _step_state()
+    if "rows" not in state:
         return None
-    if len(x) == len(_STEP["rows"]):
-        n, idx = _STEP["n_rows"], _STEP["rows"]
-    elif len(x) == len(_STEP["samples"]):
-        n, idx = _STEP["m"], _STEP["samples"].to(x.device)
+    if len(x) == len(state["rows"]):
+        n, idx = state["n_rows"], state["rows"]
+    elif len(x) == len(state["samples"]):
+        n, idx = state["m"], state["samples"].to(x.device)
     else:
-        raise RuntimeError(f"a dropout layer got {len(x)} rows, neither this rank's {len(_STEP['rows'])} input rows "
-                           f"nor its {len(_STEP['samples'])} samples.")
+        raise RuntimeError(f"a dropout layer got {len(x)} rows, neither this rank's {len(state['rows'])} input rows "
+                           f"nor its {len(state['samples'])} samples.")
     from .nets.layers import bernoulli_mask   # the single-process recipe, so the masks are the same
     full = bernoulli_mask((n, *x.shape[1:]), keep, gen, x.device, x.dtype)
     return full[idx]
@@ -332,13 +343,14 @@ def dropout_mask(x: torch.Tensor, keep: float, gen: torch.Generator | None) -> t
 def average_gradients(params) -> None:
     """For a helper network trained inside a task's loss (inpainting's discriminator): its gradients
     averaged over the ranks as DDP averages the model's, with this rank's weight. No-op elsewhere."""
-    world = _STEP.get("world")
+    state = _step_state()
+    world = state.get("world")
     if world is None:
         return
     with lost_contact(world, "averaging a helper network's gradients"):
         for p in params:
             if p.grad is not None:
-                p.grad.mul_(_STEP["weight"] / world.size)
+                p.grad.mul_(state["weight"] / world.size)
                 dist.all_reduce(p.grad)
 
 
@@ -348,10 +360,11 @@ def gather_rows(z: torch.Tensor) -> tuple[torch.Tensor, int]:
 
     A rank training a stand-in sends no rows (others must not see them) and gets its own appended.
     """
-    world = _STEP.get("world")
+    state = _step_state()
+    world = state.get("world")
     if world is None:
         return z, 0
-    stand_in = _STEP["weight"] == 0
+    stand_in = state["weight"] == 0
     send = z[:0] if stand_in else z
     with lost_contact(world, "gathering the batch's embeddings"):
         counts = [torch.zeros(1, dtype=torch.int64, device=z.device) for _ in range(world.size)]
@@ -417,14 +430,15 @@ def batch_norm(bn: nn.modules.batchnorm._BatchNorm, x: torch.Tensor) -> torch.Te
     them. So a batch-norm network trains as in one process. None elsewhere (eval mode, one process,
     or before `select`: a pass over the whole global batch, e.g. a FixMatch teacher's).
     """
-    if "rows" not in _STEP or not bn.training:
+    state = _step_state()
+    if "rows" not in state or not bn.training:
         return None
-    world, c = _STEP["world"], x.shape[1]
+    world, c = state["world"], x.shape[1]
     xf = x.float()
     dims = [0, *range(2, x.ndim)]
     count = xf.numel() // c
     part = torch.cat([xf.sum(dims), (xf * xf).sum(dims), torch.tensor([float(count)], device=x.device)])
-    if _STEP["weight"] == 0:   # a stand-in: its rows must not count (times 0, not zeros: every rank's
+    if state["weight"] == 0:   # a stand-in: its rows must not count (times 0, not zeros: every rank's
         part = part * 0        # graph must hold the all-reduce, whose backward is a collective too)
     with lost_contact(world, "summing batch-norm statistics"):
         total = _SumOverRanks.apply(part)
