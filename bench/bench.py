@@ -6,10 +6,11 @@ Variants:
   ref_device    a hand-written loop with the data already on the device (batches by index)
   ref_tutorial  the tutorial way: torchvision.datasets.FashionMNIST + ToTensor + DataLoader
   keras         the peer the seminar itself used: keras 3 on the torch backend, compile/fit as the
-                seminar does (bench/peers.py, run in the peers' own Python: /work/peers-venv, or
-                BENCH_PEERS_PYTHON). Without it the keras rows are skipped with a line saying how to
-                install it: python3 -m venv /work/peers-venv &&
-                /work/peers-venv/bin/pip install torch==2.14.1 torchvision==0.29.1 keras
+                seminar does (bench/peers.py, run in the peers' own Python: the venv at
+                $SELFSUP_PEERS_VENV, default /work/peers-venv, or the Python BENCH_PEERS_PYTHON names).
+                Without it the keras rows are skipped with a line saying how to install it:
+                python3 -m venv $SELFSUP_PEERS_VENV &&
+                $SELFSUP_PEERS_VENV/bin/pip install torch==2.14.1 torchvision==0.29.1 keras
   one_by_one    (replicates) fit_replicates(side_by_side=False); "selfsup" there is side_by_side=True
   fast          (replicates) fit_replicates(exact=False): the models as one grouped network
   cpu_levers    the seminar CNN at batch 64 (fit on --n images, then evaluate on the test set) with
@@ -54,7 +55,8 @@ CASES = {  # case -> (variants, batch size)
     "cpu_levers": (["selfsup"] + LEVERS, 64),
 }
 PEERS = {"keras"}   # variants run by bench/peers.py in the peers' Python
-PEERS_PYTHON = os.environ.get("BENCH_PEERS_PYTHON", "/work/peers-venv/bin/python")
+PEERS_VENV = Path(os.environ.get("SELFSUP_PEERS_VENV", "/work/peers-venv"))   # the peers' own venv
+PEERS_PYTHON = os.environ.get("BENCH_PEERS_PYTHON", str(PEERS_VENV / "bin" / "python"))
 REPLICATES, LABELLED = 20, 150
 
 
@@ -365,8 +367,8 @@ def main(argv=None):
             if variant in PEERS:
                 if not Path(PEERS_PYTHON).exists():
                     notes.append(f"{case}/{variant} skipped: no peers' Python at {PEERS_PYTHON}. Install: "
-                                 "python3 -m venv /work/peers-venv && /work/peers-venv/bin/pip install "
-                                 "torch==2.14.1 torchvision==0.29.1 keras (or set BENCH_PEERS_PYTHON)")
+                                 f"python3 -m venv {PEERS_VENV} && {PEERS_VENV}/bin/pip install "
+                                 "torch==2.14.1 torchvision==0.29.1 keras (or set SELFSUP_PEERS_VENV)")
                     print("  " + notes[-1], file=sys.stderr, flush=True)
                     continue
                 peers_data = peers_data or _peers_data(args)

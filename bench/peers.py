@@ -1,5 +1,6 @@
 """The peers of `make bench`: what a seminar participant would use instead of selfsup, run in the
-peers' own Python (/work/peers-venv or BENCH_PEERS_PYTHON; never a dependency of selfsup).
+peers' own Python ($SELFSUP_PEERS_VENV, default /work/peers-venv, or BENCH_PEERS_PYTHON; never a dependency
+of selfsup).
 
 keras 3 on the torch backend, written as the seminar writes it: the CNN as a keras.Sequential,
 compile(adam, sparse categorical cross-entropy, accuracy), fit(batch_size=...). Same data as the

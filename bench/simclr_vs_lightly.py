@@ -4,10 +4,11 @@ Both pretrain the convnet encoder (selfsup.nets "convnet": 3 conv-BN-ReLU blocks
 the first --n Fashion-MNIST training images for --epochs epochs at batch --batch, seed 0:
 - selfsup: ``ssl_pretrain(x, "simclr", encoder="convnet", optimizer="sgd", lr=0.06 * batch / 128,
   weight_decay=5e-4, schedule="cosine")`` -- views made on the device, every option at its default.
-- lightly (only here, from /work/peers-venv; never a package dependency): lightly's own pieces as its
-  CIFAR-10 benchmark uses them -- ``SimCLRTransform(input_size=28, cj_strength=0.5, gaussian_blur=0,
-  normalize=None)`` on PIL images through a DataLoader, ``SimCLRProjectionHead(128, 128, 128)``,
-  ``NTXentLoss()`` (temperature 0.5), SGD momentum 0.9 lr 0.06 * batch / 128, weight decay 5e-4,
+- lightly (only here, from the peers' venv: $SELFSUP_PEERS_VENV, default /work/peers-venv; never a
+  package dependency): lightly's own pieces as its CIFAR-10 benchmark uses them --
+  ``SimCLRTransform(input_size=28, cj_strength=0.5, gaussian_blur=0, normalize=None)`` on PIL images
+  through a DataLoader, ``SimCLRProjectionHead(128, 128, 128)``, ``NTXentLoss()`` (temperature 0.5),
+  SGD momentum 0.9 lr 0.06 * batch / 128, weight decay 5e-4,
   cosine decay; the same convnet written in plain torch with selfsup's layer names.
 Then the linear probe of each encoder (selfsup.ssl_evaluate: standardised features, L2 penalty tuned
 by 5-fold cross-validation on the labels only) on --probe-labels random labelled training images
@@ -19,12 +20,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-PEERS = Path("/work/peers-venv/bin/python")
+PEERS = Path(os.environ.get("SELFSUP_PEERS_VENV", "/work/peers-venv")) / "bin" / "python"   # the peers' Python
 
 
 # ------------------------------------------------------------------- lightly side (peers venv)
