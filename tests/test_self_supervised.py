@@ -149,7 +149,7 @@ def test_embed_gives_encoder_features(pretrained, small, big):
     np.testing.assert_array_equal(ssl_embed(pretrained, small[0][:10], layer=5, device=DEVICE), feats)  # drop2
     with pytest.raises(ValueError, match=r"`layer` 'dense9' is not a layer of the encoder; its layers are: conv1"):
         ssl_embed(pretrained, small[0], layer="dense9", device=DEVICE)
-    with pytest.raises(ValueError, match=r"`layer` is 9 but the encoder has 9 layers"):
+    with pytest.raises(ValueError, match=r"`layer` must be a position 0..8 of the 9 encoder layers; got 9."):
         ssl_embed(pretrained, small[0], layer=9, device=DEVICE)
     with pytest.raises(ValueError, match=r"samples of shape \(16, 16\), but the model was pretrained on \(8, 8\)"):
         ssl_embed(pretrained, big[0], device=DEVICE)

@@ -246,10 +246,7 @@ def probe_layer(model: Model, layer=None) -> int:
         if layer not in names:
             raise ValueError(f"`layer` {layer!r} is not a layer of the encoder; its layers are: {', '.join(names)}.")
         return names.index(layer)
-    index = v.check_int(layer, "layer", minimum=0)
-    if index >= len(names):
-        raise ValueError(f"`layer` is {index} but the encoder has {len(names)} layers (0..{len(names) - 1}).")
-    return index
+    return v.check_position(layer, "layer", len(names), "encoder layers")   # 1..n in messages to R
 
 
 def ssl_embed(model: Model, x, *, layer=None, batch_size: int = 1024, device: str = "auto") -> np.ndarray:

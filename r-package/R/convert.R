@@ -99,8 +99,9 @@ as_py_int <- function(x, arg) {
   if (!is.numeric(x) || length(x) != 1L || is.na(x) || !is.finite(x) || x != round(x)) {
     stop_value(arg, "a single whole number", x)
   }
-  if (abs(x) > .Machine$integer.max) stop_value(arg, "at most 2147483647 (R's largest integer)", x)
-  as.integer(x)
+  if (x > .Machine$integer.max) stop_value(arg, "at most 2147483647 (R's largest integer)", x)
+  # Below R's integers: a whole double, so that Python names the argument's own bound ("at least 1").
+  if (x < -.Machine$integer.max) as.numeric(x) else as.integer(x)
 }
 
 # A seed. NULL draws one from R's random numbers, so set.seed() makes the call reproducible.

@@ -13,3 +13,12 @@ test_that("selfsup_device() checks `device` in R", {
   expect_error(selfsup_device(NA_character_), "`device` must be a single string; got NA.", fixed = TRUE)
   expect_error(selfsup_device(c("cpu", "cuda")), "`device` must be a single string; got 2 values", fixed = TRUE)
 })
+
+test_that("a whole number below R's integers is refused with the argument's own bound", {
+  x <- array(0, c(4, 8, 8))
+  # said "`epochs` must be at most 2147483647 (R's largest integer)" for a negative number
+  expect_error(fit_supervised(x, c(0, 1, 0, 1), epochs = -3e9, device = "cpu", verbose = FALSE),
+               "`epochs` must be at least 1; got -3000000000.", fixed = TRUE)
+  expect_error(fit_supervised(x, c(0, 1, 0, 1), epochs = 3e9, device = "cpu", verbose = FALSE),
+               "`epochs` must be at most 2147483647 (R's largest integer); got 3e+09.", fixed = TRUE)
+})

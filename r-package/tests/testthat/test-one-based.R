@@ -16,3 +16,13 @@ test_that("simclr's partner views are 1-based in ssl_show()", {
   # row i: the partner of each of sample i's two views, among the 6 views 1..6 of the batch
   expect_equal(unname(shown$targets), rbind(c(2, 1), c(4, 3), c(6, 5)))
 })
+
+test_that("encoder layer positions count from 1 in ssl_embed()'s messages", {
+  m <- build_model(c(8, 8), 10, seed = 1)
+  x <- array(0, c(2, 8, 8))
+  msg <- "`layer` must be a position 1..9 of the 9 encoder layers; got %s."
+  expect_error(ssl_embed(m, x, layer = 0), sprintf(msg, "0"), fixed = TRUE)   # said "at least 0; got -1"
+  expect_error(ssl_embed(m, x, layer = -2), sprintf(msg, "-2"), fixed = TRUE)
+  expect_error(ssl_embed(m, x, layer = 10), sprintf(msg, "10"), fixed = TRUE)   # said "is 9 ... (0..8)"
+  expect_equal(dim(ssl_embed(m, x, layer = 9, device = "cpu")), c(2L, 256L))
+})
