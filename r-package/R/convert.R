@@ -264,6 +264,7 @@ as_r_model <- function(py_model) {
   state$py <- py_model
   model <- structure(list(state = state), class = "selfsup_model")
   model_changed(model)
+  model   # visibly: a new model prints at the console (model_changed() returns invisibly)
 }
 
 # The Python Model of an R model (rebuilt from its bytes after readRDS()).

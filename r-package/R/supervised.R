@@ -26,7 +26,8 @@
 #' @param seed Seed for initial weights, batch order and dropout; the same seed gives the same model.
 #' @param device `"auto"` (GPU when available), `"cpu"` or `"cuda"`.
 #' @param verbose Show progress.
-#' @returns A `selfsup_model`; `model$history` is a data frame with one row per epoch.
+#' @returns A new `selfsup_model`; `model$history` is a data frame with one row per epoch. With
+#'   `model`: that model, trained in place, invisibly.
 #' @family supervised
 #' @seealso Python: `selfsup.fit_supervised()`.
 #' @examplesIf selfsup_available()
@@ -53,7 +54,8 @@ fit_supervised <- function(x, y, model = NULL, classes = NULL, encoder = "cnn", 
 
 #' Train a model further: the model-first verb for pipes
 #'
-#' `fit(model, x, y, ...)` trains `model` in place on labelled images and returns it, so that
+#' `fit(model, x, y, ...)` trains `model` in place on labelled images and returns it invisibly (as
+#' keras' `fit()` returns its history; print `model` to see it), so that
 #' `build_model(c(28, 28), 10) |> fit(x, y, epochs = 5) |> evaluate(x_test, y_test)` reads as in
 #' keras and luz (whose `fit()` is the same generic, from the generics package: attaching them
 #' together masks nothing). It is [fit_supervised()] with `model` first.
@@ -62,7 +64,7 @@ fit_supervised <- function(x, y, model = NULL, classes = NULL, encoder = "cnn", 
 #' @param x,y Images and labels (as for [fit_supervised()]).
 #' @param ... Settings of [fit_supervised()]: `epochs`, `batch_size`, `validation_split`, `lr`,
 #'   `seed`, `device`, `verbose`.
-#' @returns `object`, trained (visibly, for pipes).
+#' @returns `object`, trained in place, invisibly (a pipe passes it on all the same).
 #' @family supervised
 #' @importFrom generics fit
 #' @method fit selfsup_model

@@ -72,3 +72,12 @@ test_that("print, summary, as.data.frame and plot describe the model", {
   expect_equal(x_axis$breaks[!is.na(x_axis$breaks)], 1)                        # not 0.95 .. 1.05
   expect_gte(diff(x_axis$continuous_range), 1)
 })
+
+test_that("a new model is returned visibly, a model trained in place invisibly (as documented)", {
+  s <- small_digits()
+  m <- expect_visible(quick_fit(s$x, s$y, epochs = 1))            # was invisible: printed nothing
+  expect_visible(build_model(c(8, 8), 10, seed = 1))
+  expect_invisible(fit(m, s$x, s$y, epochs = 1, device = "cpu", verbose = FALSE))
+  expect_invisible(quick_fit(s$x, s$y, model = m, epochs = 1))
+  expect_equal(nrow(m$history), 3L)                                 # 1 + 1 + 1 epochs, in place
+})
