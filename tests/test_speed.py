@@ -118,17 +118,6 @@ def test_large_work_keeps_torch_threads_and_overrides_win(monkeypatch):
         torch.set_num_threads(1)
 
 
-def test_one_thread_gives_the_same_model_whatever_the_setting_says(monkeypatch):
-    monkeypatch.delenv(cpu.ENV, raising=False)
-    a = tiny_fit()
-    before = ss.set_threads(1)
-    try:
-        b = tiny_fit()
-    finally:
-        ss.set_threads(before)
-    assert all((ss.get_weights(a)[k] == ss.get_weights(b)[k]).all() for k in ss.get_weights(a))
-
-
 def test_bad_thread_settings_name_the_setting(monkeypatch):
     with pytest.raises(ValueError, match="`n` must be at least 1; got 0"):
         ss.set_threads(0)
