@@ -158,7 +158,10 @@ def _lloyd(xs, x_sq, centers, max_iter, threshold):
 
 # ---------------------------------------------------------------------------------------- PCA
 def pca(x, n_components: int = 2, *, device: str = "auto") -> PCAResult:
-    """Principal component analysis by SVD of the centred data (float64, in torch).
+    """Principal component analysis of the centred data (float64, in torch): by the eigenvectors of the
+    (features, features) covariance when samples outnumber features (as scikit-learn's "covariance_eigh"
+    solver: memory of the data, not of an (n, features) SVD factor -- 70,000 x 3,136 features needed
+    over 8 GB by SVD), by SVD otherwise.
 
     Parameters
     ----------
@@ -180,15 +183,21 @@ def pca(x, n_components: int = 2, *, device: str = "auto") -> PCAResult:
     if n < 2:
         raise ValueError("`x` has 1 sample; PCA needs at least 2.")
     dev = resolve_device(device)
-    xs = torch.from_numpy(feats).to(dev, torch.float64)
-    mean = xs.mean(0)
-    xc = xs - mean
-    _, s, vt = torch.linalg.svd(xc, full_matrices=False)
+    xc = torch.from_numpy(feats).to(dev, torch.float64, copy=True)
+    mean = xc.mean(0)
+    xc -= mean                                     # centred in place: one (n, p) copy in float64
+    if n >= p:
+        evals, evecs = torch.linalg.eigh(xc.T @ xc)                      # ascending, (p,), (p, p)
+        order = evals.argsort(descending=True)
+        s2, vt = evals[order].clamp_min(0), evecs[:, order].T
+    else:
+        _, s, vt = torch.linalg.svd(xc, full_matrices=False)
+        s2 = s ** 2
     # deterministic signs: the largest |entry| of each component is positive
     signs = torch.sign(vt.gather(1, vt.abs().argmax(1, keepdim=True)))
     vt = vt * signs
-    var = s ** 2 / (n - 1)
-    total = (xc ** 2).sum() / (n - 1)
+    var = s2 / (n - 1)
+    total = var.sum()                              # the trace: every component, not only those kept
     comps = vt[:n_components]
     return PCAResult(
         scores=(xc @ comps.T).cpu().numpy(),
