@@ -165,7 +165,7 @@ def rows_for(cfg: dict, tasks) -> list[tuple[str, str, callable]]:
     for task in tasks:
         rows.append((f"{task}: linear probe", "self-supervised", lambda c, t=task: probe(c, t, None)))
         if task in ("rotation", "simclr"):
-            rows.append((f"{task}: linear probe, pool2", "self-supervised", lambda c, t=task: probe(c, t, "pool2")))
+            rows.append((f"{task}: linear probe, gap", "self-supervised", lambda c, t=task: probe(c, t, "gap")))
         rows.append((f"{task}: fine-tune", "self-supervised", lambda c, t=task: finetune(c, t)))
         if task == "simclr":
             rows.append(("best pipeline: SimCLR -> fine-tune -> FixMatch", "pipeline", pipeline))
@@ -198,10 +198,13 @@ def spreading_pixels(c):
 
 
 def spreading_simclr(c):
+    """On the SimCLR encoder's probe layer (pool2, 3,136 features), reduced to PCA 50 as the pixels are
+    (measured on draw 0: 0.7536 with Euclidean neighbours, 0.7420 cosine; gap features, cosine: 0.6748)."""
+    cfg = c["cfg"]["ls"]
     if "simclr_feats" not in c["cache"]:
         feats = ss.ssl_embed(c["pretrained"]["simclr"], np.concatenate([c["x"], c["xt"]]), device=c["device"])
-        c["cache"]["simclr_feats"] = feats / np.linalg.norm(feats, axis=1, keepdims=True)
-    return _spread(c, c["cache"]["simclr_feats"], "SimCLR gap features, cosine")
+        c["cache"]["simclr_feats"] = ss.pca(feats, cfg["pca"], device=c["device"]).scores.astype(np.float32)
+    return _spread(c, c["cache"]["simclr_feats"], f"SimCLR pool2 features, PCA {cfg['pca']}")
 
 
 def _spread(c, feats, what):

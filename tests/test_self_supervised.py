@@ -108,6 +108,16 @@ def test_finetune_copies_batch_norm_statistics(small):
         torch.testing.assert_close(ours[name], value, msg=name)
 
 
+def test_convnet_features_are_read_at_pool2_by_default(small):
+    """The convnet's default probe layer is its last pooled block (it probes far better than the global
+    average after rotation and SimCLR; see PROBE_LAYERS)."""
+    pre = ss.ssl_pretrain(small[0][:64], "rotation", encoder="convnet", epochs=1, batch_size=32, seed=0,
+                          device=DEVICE, verbose=False)
+    default = ssl_embed(pre, small[0][:5], device=DEVICE)
+    np.testing.assert_array_equal(default, ssl_embed(pre, small[0][:5], layer="pool2", device=DEVICE))
+    assert default.shape[1] != ssl_embed(pre, small[0][:5], layer="gap", device=DEVICE).shape[1]
+
+
 def test_finetune_is_reproducible(pretrained, small):
     args = dict(freeze_epochs=1, finetune_epochs=1, seed=2, batch_size=32, device=DEVICE, verbose=False)
     a = ssl_finetune(pretrained, small[0][:64], small[1][:64], **args)

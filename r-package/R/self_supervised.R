@@ -120,7 +120,7 @@ ssl_finetune <- function(pretrained, x, y, classes = NULL, freeze_epochs = 10, f
 #' @param x Data of the kind the model was trained on.
 #' @param layer The encoder layer whose output is read (flattened), by name or 1-based position.
 #'   Default (`NULL`): where pretext features probe best, the seminar CNN's convolution block
-#'   (`"drop2"`), the encoder's last layer otherwise.
+#'   (`"drop2"`), the convnet's last pooled block (`"pool2"`), the encoder's last layer otherwise.
 #' @param batch_size Samples per forward pass.
 #' @param device `"auto"`, `"cpu"` or `"cuda"`.
 #' @returns A matrix `(n, features)`. Multi-patch tasks (relative_position, jigsaw) concatenate
