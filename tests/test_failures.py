@@ -1,5 +1,7 @@
 """Failures explained: training that blows up, out of memory, numbers that cannot be used."""
+import gc
 import warnings
+import weakref
 
 import numpy as np
 import pytest
@@ -93,6 +95,24 @@ def test_out_of_memory_in_a_batch_names_batch_size_and_a_size_that_fits(small, m
     with pytest.raises(MemoryError, match=r"^Out of memory on the CPU: a batch of `batch_size` = 64 needs 40\.1 GB "
                                           r"more than the 10 GB free\. Lower `batch_size`: about 4 should fit\.$"):
         ss.fit_supervised(x, y, epochs=1, batch_size=64, device=DEVICE, verbose=False)
+
+
+def test_out_of_memory_frees_what_the_failing_step_held(small, monkeypatch):
+    """Our error keeps torch's as its cause, but not the failed step's locals: the memory is back at once."""
+    x, y, _, _ = small
+    held = []
+
+    def step(*args):
+        big = torch.empty(1000)                           # stands for the step's activations
+        held.append(weakref.ref(big))
+        raise RuntimeError(CPU_OOM)
+
+    monkeypatch.setattr(train, "_step_forward", step)
+    with pytest.raises(MemoryError) as caught:
+        ss.fit_supervised(x, y, epochs=1, batch_size=64, device=DEVICE, verbose=False)
+    gc.collect()
+    assert isinstance(caught.value.__cause__, RuntimeError)   # torch's text stays readable
+    assert held and held[0]() is None                    # while the error is still alive
 
 
 def test_data_too_big_for_the_device_names_x_and_how_many_samples_fit(small, monkeypatch):

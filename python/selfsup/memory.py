@@ -74,7 +74,12 @@ def explains_out_of_memory(fn):
                 raise
             bound = signature.bind(*args, **kwargs)
             bound.apply_defaults()
-            raise OutOfMemory(_message(err, need, bound.arguments)) from err
+            message = _message(err, need, bound.arguments)
+            # The traceback's frames hold the failed step's tensors (activations, batches) as locals;
+            # clear them so the memory is back while the user still holds our error (whose cause,
+            # torch's text and line numbers, stays).
+            traceback.clear_frames(err.__traceback__)
+            raise OutOfMemory(message) from err
     return wrapper
 
 
