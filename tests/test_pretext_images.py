@@ -105,6 +105,33 @@ def test_simclr_views_pair_up_and_loss_is_nt_xent(digits):
     torch.testing.assert_close(t.loss(z, targets), loss / 32)
 
 
+def test_simclr_builds_one_similarity_matrix_per_batch(big_digits, monkeypatch):
+    """loss() and metrics() of one batch share the (2B, 2B) matrix (data-parallel, one gather too)."""
+    cls = TASKS["simclr"]
+    calls = []
+    real = cls._similarity
+    monkeypatch.setattr(cls, "_similarity", lambda self, outputs: calls.append(1) or real(self, outputs))
+    model = ssl_pretrain(big_digits, "simclr", seed=0, validation_split=0.25, **FIT)   # 48 + 16 digits
+    assert len(calls) == 3                               # training batches of 32 and 16, one validation batch
+    assert np.isfinite(model.history[0]["accuracy"]) and np.isfinite(model.history[0]["val_accuracy"])
+
+
+def test_simclr_metrics_match_the_matrix_of_their_own_outputs(digits):
+    """The matrix loss() kept serves only the same outputs; other outputs get their own."""
+    t, _, (_, targets) = batch_of("simclr", digits["train"]["x"][:16])
+    paired = torch.randn(16, 5).repeat_interleave(2, 0)  # each view equal to its partner: accuracy 1
+    other = torch.randn(32, 5)                           # unrelated views: accuracy far below 1
+    wrong = float(TASKS["simclr"]().metrics(other, targets)["accuracy"])
+    assert wrong < 0.5
+    t.loss(paired, targets)
+    assert float(t.metrics(other, targets)["accuracy"]) == wrong
+    t.loss(paired, targets)
+    assert float(t.metrics(paired.detach(), targets)["accuracy"]) == 1.0
+    t.loss(paired, targets)
+    paired.copy_(other)                                  # changed in place after loss(): other outputs now
+    assert float(t.metrics(paired, targets)["accuracy"]) == wrong
+
+
 @pytest.mark.parametrize("task", IMAGE_TASKS)
 def test_same_seed_same_pseudo_labels(task, big_digits):
     _, _, (a_in, a_t) = batch_of(task, big_digits, seed=3)

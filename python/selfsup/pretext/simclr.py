@@ -112,11 +112,25 @@ class SimCLR(Pretext):
 
     def loss(self, outputs, targets):
         sim, partner = self._similarity(outputs)
+        # the loop asks metrics() of the same outputs next: keep the matrix (and, data-parallel,
+        # the gather) for it rather than build it twice; `outputs` is kept so its memory is not reused
+        self._kept = (outputs.detach(), outputs._version, sim.detach(), partner)
         return F.cross_entropy(sim, partner)
 
     def metrics(self, outputs, targets):
-        sim, partner = self._similarity(outputs)
+        kept, self._kept = getattr(self, "_kept", None), None
+        if kept is not None and _same_tensor(kept[0], kept[1], outputs):
+            sim, partner = kept[2:]
+        else:
+            sim, partner = self._similarity(outputs)
         return {"accuracy": (sim.argmax(1) == partner).float().mean()}
 
     def decode(self, outputs, targets):
         return self._similarity(outputs)[0].argmax(1)     # the partner each view picks
+
+
+def _same_tensor(a: torch.Tensor, version: int, b: torch.Tensor) -> bool:
+    """b is a (or a.detach()) still holding the values a had at `version`: same memory, shape and
+    strides, and no in-place change since (a and a.detach() share one version counter)."""
+    return (a.data_ptr() == b.data_ptr() and a.shape == b.shape and a.stride() == b.stride()
+            and a.dtype == b.dtype and a.device == b.device and b._version == version)
