@@ -8,7 +8,9 @@
 #' `length()` and `str()` agree on the fields.
 #'
 #' @param x A `selfsup_model`.
-#' @param name,i A field: `"history"` (a data frame, one row per epoch), `"classes"`, `"task"`,
+#' @param name,i A field: `"history"` (a data frame, one row per epoch; when Ctrl-C cut an epoch,
+#'   its row holds the means over the batches it ran and a column `partial` says their share,
+#'   `NA` for whole epochs), `"classes"`, `"task"`,
 #'   `"input_shape"`, `"layers"` (as [summary()] shows them) or `"py"` (the Python object).
 #' @param object,... For `str()`: the model, and unused.
 #' @returns The field.
@@ -56,7 +58,8 @@ print.selfsup_model <- function(x, ...) {
   cat(model_description(x), "\n", sep = "")
   history <- x$history
   if (nrow(history)) {
-    last <- history[nrow(history), setdiff(names(history), "epoch"), drop = FALSE]
+    # an interrupted last epoch is said in the description; `partial` is no metric
+    last <- history[nrow(history), setdiff(names(history), c("epoch", "partial")), drop = FALSE]
     last <- last[!is.na(unlist(last))]
     cat(sprintf("Final epoch (plot to see history): %s\n",
                 paste(sprintf("%s=%.4f", names(last), unlist(last)), collapse = " ")))
@@ -113,7 +116,8 @@ print.selfsup_model_summary <- function(x, ...) {
 #' @param ... Unused.
 #' @returns A data frame with columns `epoch`, `metric`, `value` and `data`
 #'   (`"training"` or `"validation"`). Bookkeeping columns of the history that are not metrics
-#'   (`round` and `pseudo_labelled` of [fit_pseudo_label()]) stay in `x$history` only.
+#'   (`round` and `pseudo_labelled` of [fit_pseudo_label()], `partial` of an epoch cut by Ctrl-C)
+#'   stay in `x$history` only.
 #' @examplesIf selfsup_available()
 #' d <- load_dataset("digits")
 #' m <- fit_supervised(d$train$x[1:200, , ], d$train$y[1:200], epochs = 2, validation_split = 0.2,
@@ -183,7 +187,8 @@ plot.selfsup_model <- function(x, y, ...) {
 }
 
 # History columns that count rather than measure: kept out of the metrics and their plots.
-bookkeeping_columns <- c("round", "pseudo_labelled")
+# `partial`: the share of its batches an epoch cut by Ctrl-C ran (only when one was cut).
+bookkeeping_columns <- c("round", "pseudo_labelled", "partial")
 
 # Whole epochs only (an axis of epochs 1, 2, 3, not 1.5 or 2.5).
 epoch_breaks <- function(limits) {

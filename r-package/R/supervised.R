@@ -26,7 +26,8 @@
 #' @param seed Seed for initial weights, batch order and dropout; the same seed gives the same model.
 #' @param device `"auto"` (GPU when available), `"cpu"` or `"cuda"`.
 #' @param verbose Show progress.
-#' @returns A new `selfsup_model`; `model$history` is a data frame with one row per epoch. With
+#' @returns A new `selfsup_model`; `model$history` is a data frame with one row per epoch (an
+#'   epoch cut by Ctrl-C is kept, marked in a column `partial`: the share of its batches run). With
 #'   `model`: that model, trained in place, invisibly.
 #' @family supervised
 #' @seealso Python: `selfsup.fit_supervised()`.

@@ -54,6 +54,21 @@ test_that("the same seed gives the same model; training further appends history"
   expect_equal(a$history$epoch, 1:3)
 })
 
+test_that("only an epoch cut by Ctrl-C is marked `partial`, and not as a metric", {
+  s <- small_digits(64)
+  m <- quick_fit(s$x, s$y, validation_split = 0.25)
+  expect_false("partial" %in% names(m$history))        # whole epochs: no bookkeeping column
+  # the last epoch as the loop records it when Ctrl-C stops it halfway (epoch.py: Epoch.interrupted)
+  cut <- reticulate::py_run_string("def cut(m): m.history[-1] = {'epoch': 2, 'loss': 0.7, 'accuracy': 0.5, 'partial': 0.5}",
+                                   local = TRUE)$cut
+  cut(m$py)
+  expect_equal(m$history$partial, c(NA, 0.5))
+  shown <- capture.output(print(m))
+  expect_match(shown[1], "2 epochs trained \\(the last one interrupted after 50% of its batches\\)")
+  expect_equal(shown[2], "Final epoch (plot to see history): loss=0.7000 accuracy=0.5000")
+  expect_setequal(unique(as.data.frame(m)$metric), c("loss", "accuracy"))
+})
+
 test_that("print, summary, as.data.frame and plot describe the model", {
   s <- small_digits()
   m <- quick_fit(s$x, s$y, validation_split = 0.2)
