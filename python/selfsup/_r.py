@@ -4,8 +4,10 @@
   `message()`), so `suppressMessages()` and knitr see it.
 - Warnings: recorded (the filters in force still apply) and handed back with the result; R raises
   each as an R warning, so `suppressWarnings()` and `withCallingHandlers()` see them.
-- Errors: an `Exception` comes back as its message, which R raises as an R error; nothing on the
-  R side has to take a Python exception object apart.
+- Errors: an `Exception` comes back as its message and the names of its Python classes; R raises an
+  R error with that message alone (no "ValueError:" prefix, no traceback) and classes
+  selfsup_<name> for the class and its bases (e.g. selfsup_OutOfMemory, selfsup_MemoryError), then
+  selfsup_error, error, condition; nothing on the R side has to take a Python exception apart.
 - Positions in messages count from 1, and list elements are written `x[[1]]` (`_validate.one_based`).
 - Interrupts: a `KeyboardInterrupt` is not caught. reticulate turns it into an R interrupt.
 """
@@ -18,8 +20,9 @@ from . import _validate, progress
 
 
 def call(fun: Callable, args: list, kwargs: dict, bar: Callable | None, line: Callable, width: int) -> list:
-    """`fun(*args, **kwargs)` for R. Returns [value, warnings, error]: the result (None after an
-    error), the messages of the warnings raised, and the error's message (None when there was none).
+    """`fun(*args, **kwargs)` for R. Returns [value, warnings, error, error_types]: the result (None
+    after an error), the messages of the warnings raised, the error's message (None when there was
+    none) and the names of its class and bases, most specific first, below Exception.
 
     `bar(desc, done, total, seconds)` draws the progress bar (None: no bar, e.g. under knitr) and
     `line(text)` shows one summary line; `width` is R's console width.
@@ -27,13 +30,21 @@ def call(fun: Callable, args: list, kwargs: dict, bar: Callable | None, line: Ca
     def reporter() -> progress.Silent:
         return progress.Callback(bar, line, width)
 
-    value, error = None, None
+    value, error, types = None, None, []
     with progress.installed(reporter), _validate.one_based(), warnings.catch_warnings(record=True) as caught:
         try:
             value = fun(*args, **kwargs)
         except Exception as e:  # noqa: BLE001 - every error goes back to R as an R error
             error = str(e) or type(e).__name__
-    return [value, [str(w.message) for w in caught], error]
+            types = error_types(e)
+    return [value, [str(w.message) for w in caught], error, types]
+
+
+def error_types(err: Exception) -> list[str]:
+    """Names of `err`'s class and its bases up to Exception, most specific first (R's condition
+    classes): OutOfMemory -> ["OutOfMemory", "MemoryError"]."""
+    return [cls.__name__ for cls in type(err).__mro__
+            if issubclass(cls, Exception) and cls is not Exception]
 
 
 

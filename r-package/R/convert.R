@@ -8,7 +8,8 @@
 # Call a Python function from R. Every call goes through selfsup._r.call(), which hands back the
 # result with the messages of the Python warnings and of the Python error, if any: warnings become
 # R warnings (suppressWarnings() and withCallingHandlers() see them), an error an R error with
-# Python's message (no traceback). Progress is drawn by R (R/progress.R). Ctrl-C: Python's
+# Python's message (no traceback) and the Python class among its classes (selfsup_error()).
+# Progress is drawn by R (R/progress.R). Ctrl-C: Python's
 # KeyboardInterrupt is not caught, and reticulate turns it into an R interrupt.
 py_call <- function(fun, ...) {
   args <- list(...)
@@ -17,8 +18,15 @@ py_call <- function(fun, ...) {
   res <- py_bridge()$call(fun, unname(args[!named]), reticulate::py_dict(keys[named], unname(args[named])),
                           progress_bar_drawer(), progress_line, as.integer(getOption("width", 80L)))
   for (w in unlist(res[[2]])) warning(w, call. = FALSE)
-  if (!is.null(res[[3]])) stop(res[[3]], call. = FALSE)
+  if (!is.null(res[[3]])) stop(selfsup_error(res[[3]], unlist(res[[4]])))
   res[[1]]
+}
+
+# An R error with Python's message alone; `types` (the Python class and its bases, e.g.
+# "OutOfMemory", "MemoryError") become classes selfsup_<type> for code that handles one kind.
+selfsup_error <- function(message, types = character()) {
+  structure(class = c(paste0("selfsup_", types), "selfsup_error", "error", "condition"),
+            list(message = message, call = NULL))
 }
 
 # Images, sequences or features: a numeric array (or matrix) handed over as it is.

@@ -22,9 +22,24 @@ test_that("out of memory names `batch_size` and a size that fits, from R", {
     sep = "\n"))
   on.exit(reticulate::py_run_string("_t._step_forward, _m.free_bytes = _saved"))
   s <- small_digits()
-  expect_error(fit_supervised(s$x, s$y, epochs = 1, batch_size = 64, device = "cpu", verbose = FALSE),
-               paste("Out of memory on the CPU: a batch of `batch_size` = 64 needs 40.1 GB more than the 10 GB free.",
-                     "Lower `batch_size`: about 4 should fit."), fixed = TRUE)
+  e <- expect_error(fit_supervised(s$x, s$y, epochs = 1, batch_size = 64, device = "cpu", verbose = FALSE),
+                    paste("Out of memory on the CPU: a batch of `batch_size` = 64 needs 40.1 GB more than the 10 GB free.",
+                          "Lower `batch_size`: about 4 should fit."), fixed = TRUE)
+  expect_s3_class(e, "selfsup_MemoryError")    # OutOfMemory is a MemoryError, as torch's is
+})
+
+test_that("a Python error is an R error: our message alone, the Python type among its classes", {
+  s <- small_digits()
+  x <- s$x * 1.0
+  x[1, 1, 1] <- 1e300
+  e <- tryCatch(quick_fit(x, s$y), error = identity)
+  expect_s3_class(e, c("selfsup_ValueError", "selfsup_error", "error", "condition"), exact = TRUE)
+  expect_identical(conditionMessage(e), paste("`x` holds values too large for float32 (largest magnitude 1e+300;",
+                                              "float32 holds up to 3.4e+38); rescale them first."))
+  expect_null(conditionCall(e))
+  # the Python class and its bases: TrainingDiverged is a FloatingPointError, an ArithmeticError
+  expect_error(quick_fit(s$x, s$y, lr = 1e30), "^Training diverged", class = "selfsup_TrainingDiverged")
+  expect_error(quick_fit(s$x, s$y, lr = 1e30), class = "selfsup_ArithmeticError")
 })
 
 test_that("values too large for float32 are named as such, not as NA", {
