@@ -19,13 +19,17 @@ DEVICES = ("auto", "cpu", "cuda")
 
 
 def resolve_device(device: str = "auto") -> torch.device:
-    """"auto" takes the GPU when there is one; "cuda" without a GPU is an error, not a fallback."""
+    """"auto" takes the GPU when there is one; "cuda" without a GPU is an error, not a fallback.
+
+    A GPU is the current CUDA device, by index (torchrun's ranks set theirs from LOCAL_RANK with
+    torch.cuda.set_device; `distributed.init`), never an assumed cuda:0.
+    """
     check_choice(device, "device", DEVICES)
     if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if device == "cuda" and not torch.cuda.is_available():
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    elif device == "cuda" and not torch.cuda.is_available():
         raise ValueError('`device` is "cuda" but no CUDA GPU is available here; use device="cpu" or "auto".')
-    return torch.device(device)
+    return torch.device("cuda", torch.cuda.current_device()) if device == "cuda" else torch.device(device)
 
 
 def resolve_seed(seed: int | None) -> int:
@@ -76,7 +80,7 @@ def autocast(device: torch.device):
 class DeviceInfo:
     """Which device training will use, and why (from `selfsup_device()`).
 
-    device : str, "cpu" or "cuda:0"; reason : str, one sentence; torch : str, torch's version;
+    device : str, "cpu" or "cuda:<index>" (the current CUDA device); reason : str, one sentence; torch : str, torch's version;
     cuda : str or None, the CUDA version torch was built for (None: a CPU-only build);
     gpus : list of str, the GPUs torch sees; threads : int, torch's CPU threads; bf16 : bool,
     whether training autocasts to bfloat16 (recent GPUs only; the CPU stays float32, exact).
@@ -105,10 +109,8 @@ def selfsup_device(device: str = "auto") -> DeviceInfo:
     gpus = ([torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
             if torch.cuda.is_available() else [])
     if chosen.type == "cuda":
-        index = chosen.index or 0
-        chosen = torch.device("cuda", index)
         why = (f'device="{device}" takes the GPU: torch sees {len(gpus)} CUDA GPU(s) and trains on '
-               f"{gpus[index]}" + (" with bfloat16 autocast" if use_bf16(chosen) else ""))
+               f"{gpus[chosen.index]}" + (" with bfloat16 autocast" if use_bf16(chosen) else ""))
     elif device == "cpu":
         why = 'device="cpu" was asked for' + (f" (a GPU is available: {gpus[0]})" if gpus else "")
     elif torch.version.cuda is None:
