@@ -6,10 +6,12 @@ progress bar, which interactive R draws on stderr, first shows). Run this file a
 script for more trials and a summary: `python tests/test_r_interrupt.py 12`.
 """
 import os
+import queue
 import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -32,26 +34,35 @@ q("no")
 """
 
 
-def one_trial(delay: float = DELAY, timeout: float = 120) -> dict:
-    """Start R, fit, press Ctrl-C `delay` seconds after training starts; what R made of it."""
+def one_trial(delay: float = DELAY, timeout: float = 120, command=("R", "--interactive", "--no-save", "--quiet")) -> dict:
+    """Start R, fit, press Ctrl-C `delay` seconds after training starts; what R made of it.
+    Every wait is bounded: an R that hangs, silent or not, is killed after `timeout` seconds."""
     env = dict(os.environ, R_LIBS=os.environ.get("R_LIBS", ""))
-    proc = subprocess.Popen(["R", "--interactive", "--no-save", "--quiet"], stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, cwd=ROOT, text=True)
+    proc = subprocess.Popen(list(command), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            env=env, cwd=ROOT, text=True)
     proc.stdin.write(R_CODE)
     proc.stdin.flush()
-    lines, sent = [], None
-    deadline = time.time() + timeout
-    for line in proc.stdout:
+    lines, sent, timed_out = [], None, False
+    deadline = time.monotonic() + timeout
+    output = _lines(proc.stdout)
+    while True:
+        try:
+            line = output.get(timeout=max(deadline - time.monotonic(), 0))
+        except queue.Empty:
+            timed_out = True
+            break
+        if line is None:                                  # R exited
+            break
         lines.append(line)
         if line.startswith("Epoch 1/") and sent is None:  # the bar: training has started
             time.sleep(delay)
             sent = time.time()
             proc.send_signal(signal.SIGINT)
-        if line.startswith("USABLE") or time.time() > deadline:
+        if line.startswith("USABLE"):
             break
     proc.stdin.close()
     try:
-        proc.wait(timeout=30)
+        proc.wait(timeout=0 if timed_out else 30)
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
@@ -59,10 +70,33 @@ def one_trial(delay: float = DELAY, timeout: float = 120) -> dict:
     result = re.search(r"^RESULT (.*)$", text, re.M)
     at = re.search(r"^AT ([0-9.]+)$", text, re.M)
     rows = re.search(r"^ROWS (\d+) PARTIAL (\S+)$", text, re.M)
-    return {"result": result.group(1) if result else f"no result: {text[-500:]}",
+    return {"result": result.group(1) if result else
+            f"no result{f' within {timeout:g} s' if timed_out else ''}: {text[-500:]}",
             "seconds": float(at.group(1)) - sent if at and sent else float("nan"),
             "rows": int(rows.group(1)) if rows else -1, "partial": rows.group(2) if rows else "?",
             "usable": "USABLE TRUE" in text}
+
+
+def _lines(stream) -> queue.Queue:
+    """The lines of `stream` as a reader thread delivers them, then None at its end (so the reader
+    can wait with a deadline instead of blocking on the pipe)."""
+    lines = queue.Queue()
+
+    def pump():
+        for line in stream:
+            lines.put(line)
+        lines.put(None)
+
+    threading.Thread(target=pump, daemon=True).start()
+    return lines
+
+
+def test_an_r_that_hangs_fails_the_trial_within_its_timeout():
+    """A silent, hung R (here: a process that reads nothing and prints nothing) is killed at the deadline."""
+    start = time.monotonic()
+    t = one_trial(timeout=2, command=(sys.executable, "-c", "import time; time.sleep(60)"))
+    assert time.monotonic() - start < 10
+    assert t["result"].startswith("no result within 2 s") and not t["usable"], t
 
 
 def test_ctrl_c_is_an_r_interrupt_promptly_and_the_model_says_how_far_it_got():
