@@ -298,11 +298,25 @@ def threads(args, cfg):
         torch.set_num_threads(n)
 
 
-def run(args):
+def setup(args) -> tuple[dict, Path]:
+    """The preset and the output folder of a run, with torch's threads set."""
     cfg = PRESETS[args.preset]
     threads(args, cfg)
     out = Path(args.out or HERE / "results" / f"few_labels-{args.preset}")
     out.mkdir(parents=True, exist_ok=True)
+    return cfg, out
+
+
+def context(data, idx, seed, cfg, device, pretrained, cache=None) -> dict:
+    """What a row's function reads: the data, the labelled indices `idx` of this draw, its seed, budgets."""
+    x, y, xt, yt = data
+    return dict(x=x, y=y, xt=xt, yt=yt, idx=idx, seed=seed, cfg=cfg, device=device,
+                cache={} if cache is None else cache, pretrained=pretrained,
+                evaluate=lambda m: ss.evaluate(m, xt, yt, device=device)["accuracy"])
+
+
+def run(args):
+    cfg, out = setup(args)
     log_path = out / "draws.jsonl"
     done = {}
     if log_path.exists():
@@ -320,10 +334,7 @@ def run(args):
     for n_labels in [int(v) for v in args.labels.split(",")] if args.labels else cfg["labels"]:
         for draw in range(cfg["draws"]):
             seed = DRAW_SEEDS[draw]
-            idx = balanced_draw(y, n_labels, seed)
-            ctx = dict(x=x, y=y, xt=xt, yt=yt, idx=idx, seed=seed, cfg=cfg, device=args.device, cache=cache,
-                       pretrained=pretrained,
-                       evaluate=lambda m: ss.evaluate(m, xt, yt, device=args.device)["accuracy"])
+            ctx = context((x, y, xt, yt), balanced_draw(y, n_labels, seed), seed, cfg, args.device, pretrained, cache)
             for name, kind, fn in rows:
                 if (name, n_labels, draw) in done:
                     continue
@@ -387,21 +398,16 @@ CURVE_LEARNERS = {"pipeline": "best pipeline: SimCLR -> fine-tune -> FixMatch",
 
 def curve(args):
     """Test accuracy against FixMatch steps: one full fit (its own cosine schedule) per budget."""
-    cfg = PRESETS[args.preset]
-    threads(args, cfg)
-    out = Path(args.out or HERE / "results" / f"few_labels-{args.preset}")
-    out.mkdir(parents=True, exist_ok=True)
-    x, y, xt, yt = load(cfg)
-    pretrained = Pretrained(x, cfg, args.device, out, {})
+    cfg, out = setup(args)
+    data = load(cfg)
+    pretrained = Pretrained(data[0], cfg, args.device, out, {})
     log_path = out / f"curve-{args.curve_learner}.jsonl"
     for steps in [int(v) for v in args.curve.split(",")]:
         for draw in range(args.curve_draws):
             seed = DRAW_SEEDS[draw]
             key = "pipeline" if args.curve_learner == "pipeline" else "fixmatch"
             run_cfg = dict(cfg, **{key: dict(cfg[key], steps=steps)})
-            ctx = dict(x=x, y=y, xt=xt, yt=yt, idx=balanced_draw(y, args.curve_labels, seed), seed=seed, cfg=run_cfg,
-                       device=args.device, cache={}, pretrained=pretrained,
-                       evaluate=lambda m: ss.evaluate(m, xt, yt, device=args.device)["accuracy"])
+            ctx = context(data, balanced_draw(data[1], args.curve_labels, seed), seed, run_cfg, args.device, pretrained)
             with Timer() as t:
                 if steps == 0 and key == "pipeline":
                     acc, budget = finetune(ctx, "simclr")
@@ -418,18 +424,13 @@ def seminar(args):
     """The best pipeline on the seminar's own 150-label draws (selfsup.seminar.replicate_draw, seed 1),
     written as a CSV the seminar report shows beside the seminar's table."""
     from selfsup.seminar import replicate_draw
-    cfg = PRESETS[args.preset]
-    threads(args, cfg)
-    out = Path(args.out or HERE / "results" / f"few_labels-{args.preset}")
-    out.mkdir(parents=True, exist_ok=True)
-    x, y, xt, yt = load(cfg)
-    pretrained = Pretrained(x, cfg, args.device, out, {})
+    cfg, out = setup(args)
+    data = load(cfg)
+    pretrained = Pretrained(data[0], cfg, args.device, out, {})
     accs, budget = [], ""
     with Timer() as t:
         for r in range(1, args.seminar_draws + 1):
-            idx = replicate_draw(len(x), 150, 1, r)
-            ctx = dict(x=x, y=y, xt=xt, yt=yt, idx=idx, seed=1 + r, cfg=cfg, device=args.device, cache={},
-                       pretrained=pretrained, evaluate=lambda m: ss.evaluate(m, xt, yt, device=args.device)["accuracy"])
+            ctx = context(data, replicate_draw(len(data[0]), 150, 1, r), 1 + r, cfg, args.device, pretrained)
             acc, budget = pipeline(ctx)
             accs.append(acc)
             print(f"seminar draw {r}: {acc:.4f}  {budget}", flush=True)
