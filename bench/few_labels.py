@@ -420,32 +420,44 @@ def curve(args):
             print(f"{steps:>6} steps, draw {draw}: {acc:.4f}  {t.wall:.0f} s wall, {t.cpu:.0f} s CPU  {budget}", flush=True)
 
 
+# what --seminar can run on the seminar's draws: (row name, function(ctx) -> (accuracy, budget))
+SEMINAR_LEARNERS = {"pipeline": (CURVE_LEARNERS["pipeline"], lambda c: pipeline(c)),
+                    "probe": ("SimCLR -> linear probe (pool2)", lambda c: probe(c, "simclr", None))}
+SEMINAR_COLUMNS = ["data", "pipeline", "n_labelled", "n", "median", "iqr", "min", "max", "accuracies", "budget",
+                   "preset", "seconds"]
+
+
 def seminar(args):
-    """The best pipeline on the seminar's own 150-label draws (selfsup.seminar.replicate_draw, seed 1),
-    written as a CSV the seminar report shows beside the seminar's table."""
+    """The best pipelines on the seminar's own 150-label draws (selfsup.seminar.replicate_draw, seed 1),
+    one CSV row each, which the seminar report shows beside the seminar's table. Rows already in the
+    CSV for other learners are kept (so learners can be run one at a time)."""
     from selfsup.seminar import replicate_draw
     cfg, out = setup(args)
     data = load(cfg)
     pretrained = Pretrained(data[0], cfg, args.device, out, {})
-    accs, budget = [], ""
-    with Timer() as t:
-        for r in range(1, args.seminar_draws + 1):
-            ctx = context(data, replicate_draw(len(data[0]), 150, 1, r), 1 + r, cfg, args.device, pretrained)
-            acc, budget = pipeline(ctx)
-            accs.append(acc)
-            print(f"seminar draw {r}: {acc:.4f}  {budget}", flush=True)
-    a = np.asarray(accs)
-    q25, q75 = np.percentile(a, [25, 75])
     path = Path(args.seminar_out)
+    rows = {r["pipeline"]: r for r in csv.DictReader(open(path))} if path.exists() else {}
+    for key in args.seminar_learners.split(","):
+        name, fn = SEMINAR_LEARNERS[key]
+        accs, budget = [], ""
+        with Timer() as t:
+            for r in range(1, args.seminar_draws + 1):
+                ctx = context(data, replicate_draw(len(data[0]), 150, 1, r), 1 + r, cfg, args.device, pretrained)
+                acc, budget = fn(ctx)
+                accs.append(acc)
+                print(f"seminar draw {r}, {name}: {acc:.4f}  {budget}", flush=True)
+        a = np.asarray(accs)
+        q25, q75 = np.percentile(a, [25, 75])
+        rows[name] = dict(zip(SEMINAR_COLUMNS, [
+            "fashion_mnist", name, 150, len(a), f"{np.median(a):.6f}", f"{q75 - q25:.6f}", f"{a.min():.6f}",
+            f"{a.max():.6f}", " ".join(f"{v:.4f}" for v in a), budget, args.preset, f"{t.wall:.0f}"]))
+        print(f"{name}: median {np.median(a):.4f} over the seminar's draws 1..{len(a)}", flush=True)
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", newline="") as fh:
-        writer = csv.writer(fh, lineterminator="\n")
-        writer.writerow(["data", "pipeline", "n_labelled", "n", "median", "iqr", "min", "max", "accuracies", "budget",
-                         "preset", "seconds"])
-        writer.writerow(["fashion_mnist", CURVE_LEARNERS["pipeline"], 150, len(a), f"{np.median(a):.6f}",
-                         f"{q75 - q25:.6f}", f"{a.min():.6f}", f"{a.max():.6f}", " ".join(f"{v:.4f}" for v in a),
-                         budget, args.preset, f"{t.wall:.0f}"])
-    print(f"wrote {path}: median {np.median(a):.4f} over the seminar's draws 1..{len(a)}", flush=True)
+        writer = csv.DictWriter(fh, SEMINAR_COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows.values())
+    print(f"wrote {path}", flush=True)
 
 
 def main():
@@ -461,9 +473,10 @@ def main():
     p.add_argument("--curve-learner", choices=list(CURVE_LEARNERS), default="pipeline")
     p.add_argument("--curve-labels", type=int, default=150)
     p.add_argument("--curve-draws", type=int, default=1)
-    p.add_argument("--seminar", action="store_true", help="the best pipeline on the seminar's 150-label draws")
+    p.add_argument("--seminar", action="store_true", help="the best pipelines on the seminar's 150-label draws")
     p.add_argument("--seminar-draws", type=int, default=5, help="the seminar's replicates 1..N (quick preset: 5)")
     p.add_argument("--seminar-out", default="seminar-output/best-pipeline.csv")
+    p.add_argument("--seminar-learners", default="pipeline,probe", help=f"comma-separated: {', '.join(SEMINAR_LEARNERS)}")
     args = p.parse_args()
     if args.curve:
         curve(args)
