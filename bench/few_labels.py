@@ -157,6 +157,7 @@ def rows_for(cfg: dict, tasks) -> list[tuple[str, str, callable]]:
             ("logistic regression, pixels, C tuned", "supervised", lambda c: logreg(c, C=None)),
             ("seminar CNN, Adam", "supervised", lambda c: supervised(c, "cnn", augment=False)),
             ("convnet + weak aug", "supervised", lambda c: supervised(c, "convnet", augment=True)),
+            ("random convnet: linear probe", "supervised", random_probe),
             ("label spreading, pixel PCA", "semi-supervised", spreading_pixels),
             ("label spreading, SimCLR features", "semi-supervised", spreading_simclr),
             ("pseudo-labels (convnet)", "semi-supervised", pseudo_labels),
@@ -187,6 +188,13 @@ def supervised(c, encoder, augment):
                           batch_size=cfg["batch_size"], seed=c["seed"], device=c["device"], verbose=False, **kw)
     recipe = "SGD+cos+EMA, weak aug" if augment else "Adam"
     return c["evaluate"](m), f"{epochs * math.ceil(n / cfg['batch_size'])} steps b{cfg['batch_size']}, {recipe}"
+
+
+def random_probe(c):
+    """The pretext probes' protocol on an untrained convnet (pool2): what the layer gives without pretraining."""
+    model = ss.build_model(c["x"].shape[1:], 10, encoder="convnet", seed=c["seed"])
+    r = ss.ssl_evaluate(model, c["x"][c["idx"]], c["y"][c["idx"]], c["xt"], c["yt"], device=c["device"])
+    return r["accuracy"], f"layer {r['layer']} ({r['n_features']} features), C={r['C']:g}, random weights"
 
 
 def spreading_pixels(c):
