@@ -216,7 +216,7 @@ def _copy_encoder(source: Model, target: Model) -> tuple[list[str], list[str]]:
         names = [k for k in src if k.split(".")[0] == layer]
         fits = all(k in dst and dst[k].shape == src[k].shape for k in names)
         (copied if fits else skipped).extend(names)
-        if fits:
+        if fits and layer in targets:                 # a layer without weights may be missing in target
             _copy_buffers(module, targets[layer])
     set_weights(target, {name: src[name] for name in copied})
     return copied, skipped
