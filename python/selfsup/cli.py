@@ -34,14 +34,20 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.timeout is not None:
         os.environ[distributed.TIMEOUT_ENV] = str(args.timeout)
+    import torch.distributed as dist
+    joined = lambda: dist.is_available() and dist.is_initialized()   # noqa: E731
     try:
-        return _run(args)
+        status = _run(args)
+        if joined():
+            # every rank leaves together: a rank that tore down gloo while rank 0 was still saving died
+            # now and then with "terminate called without an active exception" (1 run in 15 under load)
+            dist.barrier()
+        return status
     except (ValueError, TypeError, FileNotFoundError, RuntimeError) as err:
         print(f"selfsup {args.command}: error: {err}", file=sys.stderr)
         return 1
     finally:
-        import torch.distributed as dist
-        if dist.is_available() and dist.is_initialized():
+        if joined():
             dist.destroy_process_group()
 
 
