@@ -7,12 +7,14 @@ is chosen below the smallest work where the ratio passes 1.1 on the whole table.
 
 Usage: flock -x /work/quiet.lock .venv/bin/python bench/threads.py [--threads 2] [--repeats 5]
 
-Measured on the project's 2-core machine (AMD EPYC, torch 2.14.1), shared with other jobs (load 11-12,
-nice 10; this script at nice -10; the exclusive lock could not be had): t1 / t2, median of 5 rounds
-  seminar CNN 28x28  batch 1: 0.02  4: 0.03  16: 0.17  32: 0.05  64: 0.30  128: 0.16  256: 0.29
-                     batch 64: 0.16 (0.08-0.41)  256: 0.41 (0.19-0.49)  1024: 0.67 (0.51-0.91)  (nice -20)
-  seminar CNN 8x8    batch 1..256: 0.02-0.15        MLP 784-256  batch 1: 0.04
-A second thread never paid there, so selfsup.cpu.ONE_THREAD_BELOW sits above 4.5 GFLOP per step.
+Measured on the project's 2-core machine (AMD EPYC, torch 2.14.1), idle (load 1.1; 2026-11-30,
+`bench/threads.py --threads 2 --repeats 3`): t1 / t2, median of 3 rounds
+  seminar CNN 28x28  batch 1: 1.05  4: 0.80  16: 0.96  32: 1.13  64: 1.33  128: 1.53  256: 1.58
+  seminar CNN 8x8    batch 1..64: 0.77-0.98  128: 1.02  256 (92 MFLOP): 1.12
+  MLP 784-256        batch 1: 0.49  64: 0.69  128: 0.91  256 (103 MFLOP): 1.11
+so selfsup.cpu.ONE_THREAD_BELOW is 0.1 GFLOP per step. The same machine shared with other jobs (load
+11-12) gave a second thread no gain anywhere up to 4.5 GFLOP (seminar CNN batch 64: 0.16): there one
+thread (`set_threads(1)`) is the faster choice.
 """
 from __future__ import annotations
 

@@ -2,6 +2,7 @@
 chosen per call, overridable and restored."""
 import copy
 
+import numpy as np
 import pytest
 import torch
 
@@ -133,3 +134,21 @@ def test_work_is_counted_from_the_network():
     assert cpu.step_flops(cnn, 1) == 2 * (28 * 28 * 64 * 4 + 14 * 14 * 32 * 64 * 4 + 1568 * 256)
     assert cpu.step_flops(mlp, 64) == 64 * 2 * 784 * 256
     assert cpu.step_flops(torch.nn.Linear(3, 3), 1) == float("inf")   # unknown: torch's threads
+
+
+def test_evaluation_chunks_stay_in_reused_memory_and_predict_the_same():
+    cnn = ss.build_model((28, 28), 10, seed=0)
+    largest = cpu.sample_cost(cnn.net)[1]
+    assert largest == 64 * 28 * 28 * 4                    # the first convolution's output, float32
+    chunk = cpu.eval_chunk(torch.device("cpu"), cnn.net, 1024)
+    assert chunk * largest <= cpu.EVAL_CHUNK_BYTES < (chunk + 1) * largest
+    assert cpu.eval_chunk(torch.device("cpu"), cnn.net, 8) == 8                  # a smaller batch is kept
+    assert cpu.eval_chunk(torch.device("meta"), cnn.net, 1024) == 1024           # off the CPU: as given
+    assert cpu.eval_chunk(torch.device("cpu"), torch.nn.Linear(3, 3), 1024) == 1024   # unknown network
+    x = torch.rand(chunk + 5, 28, 28, generator=torch.Generator().manual_seed(0)).numpy()
+    y = (x.reshape(len(x), -1).sum(1) > x.reshape(len(x), -1).sum(1).mean()).astype(int)
+    whole = ss.predict(cnn, x, type="prob", device="cpu")                      # two chunks
+    apart = np.concatenate([ss.predict(cnn, x[i:i + 1], type="prob", device="cpu") for i in range(len(x))])
+    np.testing.assert_allclose(whole, apart, rtol=0, atol=1e-6)   # kernels may sum in another order per batch size
+    assert ss.evaluate(cnn, x, y, device="cpu")["accuracy"] == ss.evaluate(cnn, x, y, batch_size=7,
+                                                                           device="cpu")["accuracy"]

@@ -5,9 +5,17 @@ batch of one 28x28 image) runs slower on two threads than on one: waking the sec
 more than it saves, and far more on a busy machine. `threads()` picks the count for a call from the
 work of one step (floating-point operations of one batch through the network, forward), never more
 than torch's own setting (`torch.set_num_threads`), and restores torch's setting afterwards. The rule
-(`ONE_THREAD_BELOW`) was measured with `bench/threads.py`. Override it with `set_threads(n)` or the
-environment variable SELFSUP_THREADS (a whole number; "auto" or unset: the rule). On one thread the
-numbers are the same as before the rule: the golden files and the tests use one thread.
+(`ONE_THREAD_BELOW`) was measured with `bench/threads.py` on an idle machine. Override it with
+`set_threads(n)` or the environment variable SELFSUP_THREADS (a whole number; "auto" or unset: the
+rule); on a machine busy with other work, `set_threads(1)` is faster. Results on several threads differ
+from one thread's in the last bits (other summation orders), so they depend on the thread count; on
+one thread they are the same as before the rule: the golden files and the tests use one thread.
+
+Evaluation chunks. Predicting or scoring many samples at once (`batch_size` 1024 by default) makes
+tensors of hundreds of MiB, which glibc maps fresh from the system for every chunk and returns
+after it: the page faults cost more than the forward pass (seminar CNN, 10,000 test images: 3.6 s
+at 1024 per chunk, 2.4 s of it in the kernel, vs 1.2 s at 128). `eval_chunk` caps a chunk on the CPU
+so that its largest tensor stays in reused memory.
 
 Memory. glibc hands large blocks (> 128 KiB) back to the system when they are freed and asks for
 fresh pages when they are allocated again, so every training step paid page faults for its
@@ -23,16 +31,21 @@ import weakref
 
 import torch
 from torch import nn
+from torch.overrides import TorchFunctionMode
 
 from . import _validate as v
 
 ENV = "SELFSUP_THREADS"
 # One step of fewer floating-point operations than this (forward, one batch) runs on one thread;
-# more, on torch's threads. Measured with bench/threads.py on the project's 2-core machine (shared,
-# busy): a second thread never paid, from 0.4 MFLOP (MLP, batch 1: 0.04x) through the seminar CNN at
-# batch 64 (283 MFLOP: 0.16x) to batch 1024 (4.5 GFLOP: 0.67x, range 0.51-0.91). So the threshold
-# sits above the largest work measured; rerun bench/threads.py on an idle many-core machine to lower it.
-ONE_THREAD_BELOW = 5e9
+# more, on torch's threads. Measured with bench/threads.py on the project's 2-core machine, idle
+# (t1/t2, time on one thread over time on two): a second thread paid (>= 1.1x) from about 0.1 GFLOP
+# (seminar CNN batch 32, 141 MFLOP: 1.13x; batch 64: 1.33x; batch 256: 1.58x; MLP batch 256, 103
+# MFLOP: 1.11x) and lost below (seminar CNN batch 16, 71 MFLOP: 0.96x; MLP batch 1: 0.49x). On the
+# same machine busy with other jobs (load 11) a second thread never paid, up to 4.5 GFLOP.
+ONE_THREAD_BELOW = 1e8
+# On the CPU an evaluation chunk keeps its largest tensor below this (glibc maps blocks of 32 MiB and
+# more fresh from the system, `keep_freed_memory`; half of it leaves room for the kernels' scratch).
+EVAL_CHUNK_BYTES = 16 * 2**20
 
 _fixed: int | None = None       # set_threads(); None: the environment variable, else the rule
 
@@ -82,26 +95,61 @@ def choose_threads(flops_per_step: float) -> int:
     return 1 if flops_per_step < ONE_THREAD_BELOW else torch.get_num_threads()
 
 
-_flops: "weakref.WeakKeyDictionary[nn.Module, float]" = weakref.WeakKeyDictionary()
+_costs: "weakref.WeakKeyDictionary[nn.Module, tuple[float, float]]" = weakref.WeakKeyDictionary()
 
 
-def sample_flops(net: nn.Module) -> float:
-    """Floating-point operations of the encoder of `net` on one sample, counted by torch on a dummy
-    sample of the shape it was built for (as `nets.feature_dim` runs it); inf for a network without a
-    spec (then the thread rule leaves torch's setting alone). Cached per network."""
-    if net not in _flops:
+def sample_cost(net: nn.Module) -> tuple[float, float]:
+    """(floating-point operations, bytes of the largest tensor) of the encoder of `net` on one sample,
+    from one forward pass on a dummy sample of the shape it was built for (as `nets.feature_dim` runs
+    it); (inf, inf) for a network without a spec (then the rules leave torch's settings alone). Cached
+    per network."""
+    if net not in _costs:
         spec = getattr(net, "spec", None)
         if spec is None or not hasattr(net, "encoder"):
-            return float("inf")
+            return float("inf"), float("inf")
         from torch.utils.flop_counter import FlopCounterMode
         from .nets import eval_mode
         from .nets.layers import channels_first
-        counter = FlopCounterMode(display=False)
-        with eval_mode(net.encoder), counter:
+        counter, sizes = FlopCounterMode(display=False), _LargestOutput()
+        with eval_mode(net.encoder), counter, sizes:
             net.encoder(torch.zeros(1, *channels_first(spec["encoder"]["input_shape"]),
                                     device=next(net.parameters()).device))
-        _flops[net] = float(counter.get_total_flops())
-    return _flops[net]
+        _costs[net] = float(counter.get_total_flops()), float(sizes.largest)
+    return _costs[net]
+
+
+class _LargestOutput(TorchFunctionMode):
+    """Bytes of the largest tensor with a leading dimension of 1 (a batch of one sample; not a weight)
+    that an operation makes inside the block (`largest`)."""
+
+    def __init__(self):
+        super().__init__()
+        self.largest = 0
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        out = func(*args, **(kwargs or {}))
+        for t in out if isinstance(out, (tuple, list)) else (out,):
+            if isinstance(t, torch.Tensor) and t.dim() and t.shape[0] == 1:
+                self.largest = max(self.largest, t.numel() * t.element_size())
+        return out
+
+
+def sample_flops(net: nn.Module) -> float:
+    """Floating-point operations of the encoder of `net` on one sample (`sample_cost`)."""
+    return sample_cost(net)[0]
+
+
+def eval_chunk(device: torch.device, net: nn.Module, batch_size: int) -> int:
+    """Samples per forward pass when evaluating `net` `batch_size` at a time: on the CPU at most as
+    many as keep the largest tensor under EVAL_CHUNK_BYTES (at least one), elsewhere `batch_size`.
+    Chunks of another size predict the same up to float32 rounding (a kernel may sum in another order
+    at another batch size), so losses and probabilities may differ in the last bits."""
+    if device.type != "cpu":
+        return batch_size
+    largest = sample_cost(net)[1]
+    if largest == float("inf"):
+        return batch_size
+    return max(1, min(batch_size, int(EVAL_CHUNK_BYTES // max(largest, 1.0))))
 
 
 def step_flops(net: nn.Module, batch_size: int) -> float:

@@ -59,6 +59,8 @@ class ClassificationLoss:
 class Classification(ClassificationLoss):
     """Supervised classification: inputs are the images, targets the labels."""
 
+    per_sample = True     # evaluation scores each sample alone: any chunking gives the same predictions
+
     def batch(self, x, y, gen):
         return as_float(x), y
 
@@ -318,6 +320,8 @@ def evaluate_task(net: nn.Module, task, x, y, seed: int, device: torch.device,
     y = torch.from_numpy(y).to(device) if isinstance(y, np.ndarray) else y
     gen = generator(seed, device)
     sums: dict[str, torch.Tensor] = {}
+    if getattr(task, "per_sample", False):  # pretext tasks draw labels per chunk; SimCLR scores a chunk together
+        batch_size = cpu.eval_chunk(device, net, batch_size)
     with eval_mode(net), cpu.threads(device, net, min(batch_size, len(x))):
         for start in range(0, len(x), batch_size):
             xb = x[start:start + batch_size]
@@ -347,6 +351,7 @@ def forward_all(module: nn.Module, x: np.ndarray, device: torch.device, batch_si
     """
     xs = to_device(x, device)
     outs = []
+    batch_size = cpu.eval_chunk(device, module, batch_size)
     with eval_mode(module.to(device)), cpu.threads(device, module, min(batch_size, len(xs))):
         for start in range(0, len(xs), batch_size):
             with autocast(device):
