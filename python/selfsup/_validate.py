@@ -60,16 +60,17 @@ def shape_text(x) -> str:
     return "(" + ", ".join(str(d) for d in x.shape) + ("," if x.ndim == 1 else "") + ")"
 
 
-def as_numeric_array(x, name: str) -> np.ndarray:
-    """`x` as a C-ordered numeric numpy array (a copy only when needed)."""
+def as_numeric_array(x, name: str, c_order: bool = True) -> np.ndarray:
+    """`x` as a numeric numpy array, C-ordered unless `c_order` is False (a copy only when needed)."""
     try:
         arr = np.asarray(x)
     except Exception as err:  # ragged lists and the like
         raise TypeError(f"`{name}` must be a numeric array; could not convert it ({err}).") from None
     if arr.dtype == bool or not (np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)):
         raise TypeError(f"`{name}` must be a numeric array (integers or floats); got dtype {arr.dtype}.")
-    # R hands numpy a read-only Fortran-ordered view: copy to C order once, here.
-    return np.ascontiguousarray(arr)
+    # R hands numpy a read-only Fortran-ordered view: copy to C order once, here (or where the dtype
+    # changes too: check_images converts and reorders in one copy).
+    return np.ascontiguousarray(arr) if c_order else arr
 
 
 def check_unit_pixels(x: np.ndarray, name: str, why: str) -> np.ndarray:
@@ -89,7 +90,7 @@ def check_images(x, name: str = "x", ndims: Sequence[int] = (3, 4), pixels: bool
     float arrays are used as given and must be finite. With `pixels` (the networks' inputs),
     float images that look like unscaled pixel intensities get a warning.
     """
-    arr = as_numeric_array(x, name)
+    arr = as_numeric_array(x, name, c_order=False)   # the one copy below makes it C-ordered
     if arr.ndim not in ndims:
         dims = " or ".join(str(d) for d in ndims)
         layout = "(n, features)" if 2 in ndims else "(n, height, width[, channels])"
@@ -102,7 +103,7 @@ def check_images(x, name: str = "x", ndims: Sequence[int] = (3, 4), pixels: bool
             raise ValueError(
                 f"`{name}` holds integers outside 0..255 (min {lo}, max {hi}); integer images are "
                 "pixel intensities. Pass floats to use other values as they are.")
-        return arr.astype(np.uint8, copy=False)
+        return arr.astype(np.uint8, order="C", copy=False)
     arr = as_float32(arr, name)
     if pixels and arr.ndim >= 3:
         warn_unscaled(arr, name)
@@ -110,9 +111,10 @@ def check_images(x, name: str = "x", ndims: Sequence[int] = (3, 4), pixels: bool
 
 
 def as_float32(arr: np.ndarray, name: str) -> np.ndarray:
-    """A float array as float32; it must be finite, before and after (1e300 is finite but not in float32)."""
+    """A float array as C-ordered float32; it must be finite, before and after (1e300 is finite but not
+    in float32)."""
     with np.errstate(over="ignore"):
-        small = arr.astype(np.float32, copy=False)
+        small = arr.astype(np.float32, order="C", copy=False)
     if not np.isfinite(small).all():
         bad = int((~np.isfinite(arr)).sum())
         if bad:
