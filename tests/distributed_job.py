@@ -240,5 +240,8 @@ JOBS = {"fits": job_fits, "crash": job_crash, "hang": job_hang, "diverge": job_d
 if __name__ == "__main__":
     JOBS[sys.argv[1]](Path(sys.argv[2]))
     if torch.distributed.is_initialized():
+        # as the CLI does: a rank that tears gloo down while another is still in a collective makes
+        # that one die with "terminate called without an active exception" (SIGABRT), now and then
+        torch.distributed.barrier()
         torch.distributed.destroy_process_group()
     os.sys.stdout.flush()
