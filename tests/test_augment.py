@@ -5,6 +5,7 @@ import pytest
 import torch
 from PIL import Image, ImageOps
 
+import selfsup as ss
 from selfsup import augment as A
 
 
@@ -75,3 +76,17 @@ def test_cutout_paints_one_grey_square():
         if len(rows):                                        # a rectangle, at most half the side
             assert len(rows) == (rows.max() - rows.min() + 1) * (cols.max() - cols.min() + 1)
             assert rows.max() - rows.min() + 1 <= 11 and cols.max() - cols.min() + 1 <= 11
+
+
+def test_fit_supervised_augments_training_batches_only_weak_or_strong():
+    from selfsup.supervised import AugmentedClassification
+    x = torch.rand(6, 1, 12, 12, generator=torch.Generator().manual_seed(0))
+    y = torch.arange(6)
+    for strong, view in ((False, A.weak_augment), (True, A.strong_augment)):
+        task = AugmentedClassification(flip=True, strong=strong)
+        got, labels = task.batch(x, y, torch.Generator().manual_seed(5))
+        assert torch.equal(got, view(x, torch.Generator().manual_seed(5), True)) and torch.equal(labels, y)
+        with torch.no_grad():                                   # validation batches: the images as they are
+            assert torch.equal(task.batch(x, y, torch.Generator().manual_seed(5))[0], x)
+    with pytest.raises(ValueError, match="`augment` must be one of"):
+        ss.fit_supervised(x[:, 0].numpy(), y.numpy(), augment="heavy", epochs=1, verbose=False)

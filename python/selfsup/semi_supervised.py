@@ -82,8 +82,9 @@ def fit_pseudo_label(x, y, *, threshold: float = 0.95, rounds: int = 3, round_ep
     selection : {"threshold", "curriculum"}, default="threshold"
     balanced : bool, default=True
     fresh : bool, default=False
-    augment : {None, "weak"}, default=None
-        Train on weakly augmented images (shifts; flips with `flip`), as FixMatch's labelled batches.
+    augment : {None, "weak", "strong"}, default=None
+        Train on augmented images, as `fit_supervised`: "weak" (shifts; flips with `flip`) as
+        FixMatch's labelled batches, "strong" as its unlabelled ones (RandAugment and Cutout).
     flip : bool, default=False
     model : Model, optional
         Start from this classifier (trained further in place), e.g. from ``ssl_finetune()``.

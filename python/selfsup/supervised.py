@@ -6,7 +6,7 @@ import torch
 
 from . import _validate as v
 from .device import resolve_device
-from .augment import weak_augment
+from .augment import strong_augment, weak_augment
 from .model import Model, build_model, check_inputs_for, check_model
 from .nets import IMAGE_ENCODERS
 from .settings import check_validation_split, fit_settings
@@ -34,11 +34,13 @@ def fit_supervised(x, y, *, model: Model | None = None, classes=None, encoder: s
     encoder : {"cnn", "mlp", "convnet"}, default="cnn"
         The seminar CNN, an MLP, or "convnet": a small conv net with batch norm (better at few labels).
     epochs, batch_size, validation_split, lr : training settings (keras' meaning).
-    augment : {None, "weak"}, default=None
+    augment : {None, "weak", "strong"}, default=None
         "weak": each training batch is shifted by up to 12.5% (and flipped with `flip`), FixMatch's
-        weak augmentation, made on the device; validation batches are not augmented.
+        weak augmentation; "strong": FixMatch's strong one, the weak view then two RandAugment
+        operations and Cutout (`selfsup.augment`). Made on the device; validation batches are not
+        augmented.
     flip : bool, default=False
-        With ``augment="weak"``: also mirror images left-right (clothes, photos; not digits).
+        With `augment`: also mirror images left-right (clothes, photos; not digits).
     optimizer : {"adam", "sgd"}, default="adam"
         Adam (keras' default), or SGD with Nesterov momentum 0.9.
     weight_decay : float, default=0
@@ -76,24 +78,25 @@ def fit_supervised(x, y, *, model: Model | None = None, classes=None, encoder: s
     check_validation_split(settings.validation_split, len(x))
     if augment is not None and x.ndim == 2:
         raise ValueError(f"`augment` \"{augment}\" shifts images, but `x` is a table of features; use augment=None.")
-    task = Classification() if augment is None else AugmentedClassification(bool(flip))
+    task = Classification() if augment is None else AugmentedClassification(bool(flip), augment == "strong")
     fit(model.net, task, x, y, settings, model.history)
     return model
 
 
-AUGMENTS = ("weak",)
+AUGMENTS = ("weak", "strong")
 
 
 class AugmentedClassification(Classification):
-    """Classification on weakly augmented training batches (FixMatch's weak view: shift, optional flip)."""
+    """Classification on augmented training batches: FixMatch's weak view (shift, optional flip) or
+    its strong view (the weak one, then two RandAugment operations and Cutout)."""
 
-    def __init__(self, flip: bool):
-        self.flip = flip
+    def __init__(self, flip: bool, strong: bool = False):
+        self.flip, self.strong = flip, strong
 
     def batch(self, x, y, gen):
         x = as_float(x)
         if torch.is_grad_enabled():          # training batches only; validation sees the images as they are
-            x = weak_augment(x, gen, self.flip)
+            x = strong_augment(x, gen, self.flip) if self.strong else weak_augment(x, gen, self.flip)
         return x, y
 
 

@@ -14,9 +14,10 @@
 #' @param epochs,batch_size Number of passes over the data and samples per gradient step.
 #' @param validation_split Share of samples (the last ones, as in keras) held out for validation, in \[0, 1).
 #' @param lr The optimiser's learning rate.
-#' @param augment `NULL` (none) or `"weak"`: training batches shifted by up to 12.5\% (and flipped with
-#'   `flip`), FixMatch's weak augmentation, made on the device; validation batches are not augmented.
-#' @param flip With `augment = "weak"`: also mirror images left-right (clothes, photos; not digits).
+#' @param augment `NULL` (none), `"weak"`: training batches shifted by up to 12.5\% (and flipped with
+#'   `flip`), FixMatch's weak augmentation, or `"strong"`: FixMatch's strong one (the weak view, then
+#'   two RandAugment operations and Cutout). Made on the device; validation batches are not augmented.
+#' @param flip With `augment`: also mirror images left-right (clothes, photos; not digits).
 #' @param optimizer `"adam"` (keras' default) or `"sgd"` (SGD with Nesterov momentum 0.9).
 #' @param weight_decay L2 penalty on the kernels (not on biases or norms); 0 for none.
 #' @param schedule `"constant"` or `"cosine"`: the rate decays as `lr * (1 + cos(pi * step / steps)) / 2`
