@@ -7,8 +7,8 @@
 #   4. the pretext task (rotation)             5. transfer + fine-tune on the same 150 labels
 #   6. the comparison
 #
-# Run:  make seminar               (Fashion-MNIST, the full recipe)
-#       make seminar QUICK=1       (fewer epochs and replicates: about 4 minutes on 2 CPU cores)
+# Run:  make seminar               (Fashion-MNIST, the full recipe: about 8 minutes on 2 CPU cores)
+#       make seminar QUICK=1       (fewer epochs and replicates: about 2 minutes on 2 CPU cores)
 #       make seminar SEMINAR_DATA=/path/to/mnist   (MNIST: IDX files or mnist.npz)
 # or    Rscript r-package/inst/seminar/seminar.R   with the environment variables below.
 # Python twin, same table for the same seed: python -m selfsup.seminar
