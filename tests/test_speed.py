@@ -16,9 +16,9 @@ from conftest import DEVICE
 @pytest.fixture
 def levers():
     """The lever switches of nets/layers.py, restored after the test."""
-    saved = layers.CHANNELS_LAST, layers.POOL_BEFORE_RELU, layers.UNIFORM_MASKS
+    saved = layers.CHANNELS_LAST, layers.POOL_BEFORE_RELU, layers.UNIFORM_MASKS, layers.PREFETCH_MASKS
     yield
-    layers.CHANNELS_LAST, layers.POOL_BEFORE_RELU, layers.UNIFORM_MASKS = saved
+    layers.CHANNELS_LAST, layers.POOL_BEFORE_RELU, layers.UNIFORM_MASKS, layers.PREFETCH_MASKS = saved
 
 
 def train_step(net, x, channels_last, pool_before_relu, uniform_masks):
@@ -152,3 +152,39 @@ def test_evaluation_chunks_stay_in_reused_memory_and_predict_the_same():
     np.testing.assert_allclose(whole, apart, rtol=0, atol=1e-6)   # kernels may sum in another order per batch size
     assert ss.evaluate(cnn, x, y, device="cpu")["accuracy"] == ss.evaluate(cnn, x, y, batch_size=7,
                                                                            device="cpu")["accuracy"]
+
+
+def test_masks_drawn_ahead_are_the_masks_drawn_in_place(monkeypatch, levers):
+    """MaskPrefetch: the same weights after training with the masks drawn on a worker thread (batches
+    of 16 and a last one of 8: two plans) as with every mask drawn in place; and it did draw ahead."""
+    x = torch.rand(40, 28, 28, generator=torch.Generator().manual_seed(0)).numpy()
+    y = (x.reshape(40, -1).mean(1) > 0.5).astype(int)
+    drawn_ahead = []
+    original = layers._draw_uniforms
+    monkeypatch.setattr(layers, "_draw_uniforms", lambda state, plan: drawn_ahead.append(len(plan)) or original(state, plan))
+    models = {}
+    for ahead in (False, True):
+        layers.PREFETCH_MASKS = ahead
+        models[ahead] = ss.fit_supervised(x, y, epochs=3, batch_size=16, validation_split=0.2, seed=4, device="cpu",
+                                          verbose=False)
+    assert drawn_ahead and set(drawn_ahead) == {3}           # the seminar CNN's three dropout layers
+    for name, value in ss.get_weights(models[False]).items():
+        assert np.array_equal(value, ss.get_weights(models[True])[name]), name
+    assert models[False].history == models[True].history
+
+
+def test_a_pass_unlike_its_plan_draws_in_place():
+    gen = torch.Generator().manual_seed(1)
+    prefetch = layers.MaskPrefetch(gen)
+    net = torch.nn.Identity().train()
+    shape = (64, 32, 8, 8)
+    prefetch.start(net, (torch.zeros(2, 3),))                # learn: one mask of `shape`
+    assert prefetch.take(shape, 0.7, torch.float32) is None
+    prefetch.start(net, (torch.zeros(2, 3),))                # the plan is known: drawn ahead
+    first = prefetch.take(shape, 0.7, torch.float32)
+    expected = torch.Generator().manual_seed(1)
+    assert torch.equal(first, (torch.rand(shape, dtype=torch.float64, generator=expected) < 0.7).float())
+    assert torch.equal(gen.get_state(), expected.get_state())
+    prefetch.start(net, (torch.zeros(2, 3),))
+    torch.rand(1, generator=gen)                             # something else drew meanwhile
+    assert prefetch.take(shape, 0.7, torch.float32) is None  # so it is drawn in place, from where gen is

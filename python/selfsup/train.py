@@ -34,7 +34,7 @@ from .feed import Feed, to_device
 from .loss_guard import LossGuard
 from .memory import explains_out_of_memory
 from .nets import eval_mode
-from .nets.layers import Dropout
+from .nets.layers import Dropout, MaskPrefetch
 from .settings import FitSettings, split_validation
 
 
@@ -136,7 +136,7 @@ def fit_side_by_side(nets: list[nn.Module], task, xs: list[np.ndarray], ys: list
         if device.type == "cpu":
             cpu.keep_freed_memory()
         for run in runs:
-            stack.enter_context(_dropout_stream(run.net, run.gen))
+            stack.enter_context(_dropout_stream(run.net, run.gen, ahead=device.type == "cpu" and not world.parallel))
         rep = stack.enter_context(progress.reporter(settings.verbose and world.main))
         for epoch in range(first_epoch, last_epoch + 1):
             desc = f"Epoch {epoch}/{last_epoch}" + _models(runs) + _ranks(world)
@@ -248,16 +248,21 @@ def _trainable(net: nn.Module) -> list[nn.Parameter]:
 
 
 @contextlib.contextmanager
-def _dropout_stream(net: nn.Module, gen: torch.Generator):
-    """Dropout layers of `net` draw their masks from `gen` while training."""
+def _dropout_stream(net: nn.Module, gen: torch.Generator, ahead: bool):
+    """Dropout layers of `net` draw their masks from `gen` while training; with `ahead` (one process on
+    the CPU) a worker thread draws them while each pass runs (`MaskPrefetch`: the same masks)."""
     layers = [m for m in net.modules() if isinstance(m, Dropout)]
+    prefetch = MaskPrefetch(gen) if ahead and layers else None
+    hook = net.register_forward_pre_hook(prefetch.start) if prefetch else None
     for layer in layers:
-        layer.generator = gen
+        layer.generator, layer.prefetch = gen, prefetch
     try:
         yield
     finally:
+        if hook is not None:
+            hook.remove()
         for layer in layers:
-            layer.generator = None
+            layer.generator = layer.prefetch = None
 
 
 def _step_forward(run: _Run, task, xb, yb, share, weight: float, mixed, world: World) -> torch.Tensor:

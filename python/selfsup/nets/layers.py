@@ -19,6 +19,7 @@ from .. import distributed
 CHANNELS_LAST = True       # CPU convolutions on (N, H, W, C) memory: oneDNN's fast kernels
 POOL_BEFORE_RELU = True    # conv -> max-pool -> ReLU instead of conv -> ReLU -> max-pool
 UNIFORM_MASKS = True       # dropout masks as float64 uniforms < keep: bernoulli_'s own masks, faster
+PREFETCH_MASKS = True      # those uniforms drawn on a worker thread while the pass runs (MaskPrefetch)
 
 
 def channels_last(x: torch.Tensor) -> torch.Tensor:
@@ -103,12 +104,15 @@ class Dropout(nn.Dropout):
     """
 
     generator: torch.Generator | None = None
+    prefetch: MaskPrefetch | None = None     # set while a training loop draws this net's masks ahead
 
     def forward(self, x):
         if not self.training or self.p == 0:
             return x
         keep = 1.0 - self.p
         mask = distributed.dropout_mask(x, keep, self.generator)
+        if mask is None and self.prefetch is not None:
+            mask = self.prefetch.take(x.shape, keep, x.dtype)
         if mask is None:
             mask = bernoulli_mask(x.shape, keep, self.generator, x.device, x.dtype)
         return x * mask.div_(keep)
@@ -173,6 +177,85 @@ def bernoulli_mask(shape, keep: float, gen: torch.Generator | None, device: torc
     if UNIFORM_MASKS and device.type == "cpu":
         return (torch.rand(shape, dtype=torch.float64, generator=gen) < keep).to(dtype)
     return torch.empty(shape, dtype=dtype, device=device).bernoulli_(keep, generator=gen)
+
+
+class MaskPrefetch:
+    """The dropout masks of a training pass drawn on a worker thread while the pass runs (CPU).
+
+    A CPU mask comes from one serial random stream (`bernoulli_mask`: 21% of a seminar-CNN step at batch
+    64 on two threads), while the convolutions around it leave part of the cores idle. When a pass starts
+    (a forward pre-hook on the network), a worker draws the uniforms of all its masks from a copy of the
+    generator's state, in the order the layers will ask; each Dropout takes its mask (`take`) and moves
+    the generator to where drawing that mask in place would have left it. So the masks and the stream
+    after them are the same as without the worker, bit for bit (tests/test_speed.py). The shapes of a
+    pass's masks are learnt from a pass of the same input shape that drew in place; a pass that asks for
+    anything else, or whose generator moved meanwhile, drops the plan and draws in place.
+    """
+
+    MIN_ELEMENTS = 2**16     # smaller masks take less time to draw than to hand over between threads
+
+    def __init__(self, gen: torch.Generator):
+        self.gen = gen
+        self.plans: dict[tuple, list] = {}   # input shape -> [(mask shape, keep), ...] in the order drawn
+        self.learning: tuple | None = None   # (input shape, masks drawn so far) of a pass drawing in place
+        self.ahead: dict | None = None       # the pass under way: future, position, plan, generator states
+
+    def start(self, module: nn.Module, args) -> None:
+        """Forward pre-hook: draw ahead when the plan for this input shape is known, else learn it."""
+        self.ahead = None
+        if self.learning is not None:
+            key, drawn = self.learning
+            self.plans[key] = drawn
+            self.learning = None
+        if not (UNIFORM_MASKS and PREFETCH_MASKS) or not module.training or not args or not isinstance(args[0], torch.Tensor):
+            return
+        key = tuple(args[0].shape)
+        plan = self.plans.get(key)
+        if plan is None:
+            self.learning = (key, [])
+        elif sum(torch.Size(shape).numel() for shape, _ in plan) >= self.MIN_ELEMENTS:
+            start = self.gen.get_state()
+            self.ahead = dict(future=_mask_worker().submit(_draw_uniforms, start, plan), i=0, plan=plan,
+                              state=start)
+
+    def take(self, shape, keep: float, dtype: torch.dtype) -> torch.Tensor | None:
+        """The next mask of the pass (None: draw it in place, nothing drawn ahead for it)."""
+        ahead = self.ahead
+        if ahead is None:
+            if self.learning is not None:
+                self.learning[1].append((tuple(shape), keep))
+            return None
+        i = ahead["i"]
+        if i >= len(ahead["plan"]) or ahead["plan"][i] != (tuple(shape), keep) or \
+                not torch.equal(self.gen.get_state(), ahead["state"]):
+            self.ahead = None            # not the pass we planned for: the generator is where it should be
+            return None
+        uniforms, states = ahead["future"].result()
+        ahead["i"], ahead["state"] = i + 1, states[i]
+        self.gen.set_state(states[i])
+        return (uniforms[i] < keep).to(dtype)
+
+
+def _draw_uniforms(state: torch.Tensor, plan: list) -> tuple[list, list]:
+    """float64 uniforms of each mask in `plan`, from a generator at `state`; the state after each."""
+    gen = torch.Generator()
+    gen.set_state(state)
+    uniforms, states = [], []
+    for shape, _ in plan:
+        uniforms.append(torch.rand(shape, dtype=torch.float64, generator=gen))
+        states.append(gen.get_state())
+    return uniforms, states
+
+
+_worker = None
+
+
+def _mask_worker():
+    global _worker
+    if _worker is None:
+        from concurrent.futures import ThreadPoolExecutor
+        _worker = ThreadPoolExecutor(1, thread_name_prefix="selfsup-dropout-masks")
+    return _worker
 
 
 class AddChannel(nn.Module):
