@@ -48,7 +48,7 @@ IMAGE_TASKS = ("rotation", "relative_position", "jigsaw", "inpainting", "superre
 # One visible place for every budget. steps = gradient steps per fit; epochs where the unit is a pass.
 SGD = dict(optimizer="sgd", lr=0.03, weight_decay=5e-4, schedule="cosine")       # FixMatch's recipe
 CPU = dict(
-    labels=(150, 1000), draws=3, threads=2,
+    labels=(150, 1000), draws=3, threads=2, jobs=2,
     simclr=dict(n=60000, epochs=4, batch_size=256, lr=0.12, optimizer="sgd", weight_decay=5e-4, schedule="cosine"),
     rotation=dict(n=60000, epochs=2, batch_size=128, all_rotations=True, lr=0.03, optimizer="sgd",
                   weight_decay=5e-4, schedule="cosine"),
@@ -60,7 +60,7 @@ CPU = dict(
     pipeline=dict(steps=1000, batch_size=32, mu=7, teacher="ema", ema=0.99, **SGD),
     ls=dict(pca=50, n_neighbors=10, alpha=0.99, max_iter=300),
 )
-GPU = dict(CPU, draws=5, threads=None,
+GPU = dict(CPU, draws=5, threads=None, jobs=1,
            simclr=dict(CPU["simclr"], epochs=200, batch_size=512, lr=0.24),
            rotation=dict(CPU["rotation"], epochs=30),
            other=dict(n=60000, epochs=20, batch_size=256),
@@ -69,7 +69,7 @@ GPU = dict(CPU, draws=5, threads=None,
            pseudo=dict(CPU["pseudo"], steps=5000, rounds=5, round_steps=5000),
            fixmatch=dict(CPU["fixmatch"], steps=50000, batch_size=64, ema=0.999),
            pipeline=dict(CPU["pipeline"], steps=50000, batch_size=64, ema=0.999))
-SMOKE = dict(CPU, labels=(150,), draws=1, train_n=3000, test_n=1000,
+SMOKE = dict(CPU, labels=(150,), draws=1, jobs=1, train_n=3000, test_n=1000,
              simclr=dict(CPU["simclr"], n=3000, epochs=1), rotation=dict(CPU["rotation"], n=3000, epochs=1),
              other=dict(n=1000, epochs=1, batch_size=128), supervised=dict(CPU["supervised"], steps=20),
              finetune=dict(CPU["finetune"], freeze_steps=5, steps=10), pseudo=dict(CPU["pseudo"], steps=10, rounds=1,
@@ -326,25 +326,27 @@ def context(data, idx, seed, cfg, device, pretrained, cache=None) -> dict:
 def run(args):
     cfg, out = setup(args)
     log_path = out / "draws.jsonl"
-    done = {}
-    if log_path.exists():
-        for line in log_path.read_text().splitlines():
-            rec = json.loads(line)
-            done[(rec["row"], rec["labels"], rec["draw"])] = rec
     x, y, xt, yt = load(cfg)
     tasks = [t for t in IMAGE_TASKS if not args.tasks or t in args.tasks.split(",")]
     rows = [r for r in rows_for(cfg, tasks) if not args.rows or any(s in r[0] for s in args.rows.split(","))]
+    units = [(n, draw) for n in ([int(v) for v in args.labels.split(",")] if args.labels else cfg["labels"])
+             for draw in (range(cfg["draws"]) if args.draw is None else [args.draw])]
     print(f"preset {args.preset}: {cfg}\ndevice {ss.resolve_device(args.device)}, train {x.shape}, test {xt.shape}, "
           f"out {out}", flush=True)
     infos: dict = {}
     pretrained = Pretrained(x, cfg, args.device, out, infos)   # each task pretrained when a row first needs it
-    cache: dict = {}
-    for n_labels in [int(v) for v in args.labels.split(",")] if args.labels else cfg["labels"]:
-        for draw in range(cfg["draws"]):
+    if args.jobs > 1:
+        for task in pretrained_tasks(rows, tasks):             # once, here; the workers read the cache
+            pretrained[task]
+        done = _done(log_path)
+        run_in_workers(args, [u for u in units if not all(key in done for key in _keys(rows, *u))])
+    else:
+        cache: dict = {}
+        for n_labels, draw in units:
             seed = DRAW_SEEDS[draw]
             ctx = context((x, y, xt, yt), balanced_draw(y, n_labels, seed), seed, cfg, args.device, pretrained, cache)
             for name, kind, fn in rows:
-                if (name, n_labels, draw) in done:
+                if (name, n_labels, draw) in _done(log_path):
                     continue
                 before = pretrained.spent
                 with Timer() as t:
@@ -352,11 +354,12 @@ def run(args):
                 spent = np.subtract(pretrained.spent, before)   # pretraining that a row set off is shown apart
                 rec = dict(row=name, kind=kind, labels=n_labels, draw=draw, seed=seed, accuracy=acc, budget=budget,
                            wall=t.wall - spent[0], cpu=t.cpu - spent[1])
-                done[(name, n_labels, draw)] = rec
-                with open(log_path, "a") as fh:
+                with open(log_path, "a") as fh:                 # one short line: appends from workers stay whole
                     fh.write(json.dumps(rec) + "\n")
                 print(f"{n_labels:>5} labels, draw {draw}: {name:<48} {acc:.4f}  {t.wall:6.0f} s  {budget}", flush=True)
-    table, csv_rows = summarise(list(done.values()), [r[0] for r in rows], cfg, infos)
+    if args.draw is not None:                                   # a worker: the parent writes the tables
+        return
+    table, csv_rows = summarise(list(_done(log_path).values()), [r[0] for r in rows], cfg, infos)
     (out / "results.md").write_text(f"Preset {args.preset}; device {ss.resolve_device(args.device)}\n{table}")
     with open(out / "results.csv", "w", newline="") as fh:
         writer = csv.writer(fh, lineterminator="\n")
@@ -364,6 +367,46 @@ def run(args):
                          "cpu_s_per_draw", "budget"])
         writer.writerows(csv_rows)
     print("\n" + table, flush=True)
+
+
+def _done(log_path: Path) -> dict:
+    """(row, labels, draw) -> record, for every row already in the log (the last record of each wins)."""
+    if not log_path.exists():
+        return {}
+    recs = (json.loads(line) for line in log_path.read_text().splitlines() if line.strip())
+    return {(r["row"], r["labels"], r["draw"]): r for r in recs}
+
+
+def _keys(rows, n_labels, draw):
+    return [(name, n_labels, draw) for name, _, _ in rows]
+
+
+def pretrained_tasks(rows, tasks) -> list[str]:
+    """The pretext tasks the selected rows read (SimCLR also for label spreading and the pipeline)."""
+    names = [r[0] for r in rows]
+    needed = [t for t in tasks if any(n.startswith(f"{t}:") for n in names)]
+    return needed + (["simclr"] if "simclr" not in needed and any("SimCLR" in n for n in names) else [])
+
+
+def run_in_workers(args, units) -> None:
+    """Each (labels, draw) unit in its own process on one thread, `args.jobs` at a time: on a CPU two
+    one-thread processes do more than one process on two threads (small batches split badly)."""
+    import subprocess
+    import sys
+    base = [sys.executable, __file__, "--preset", args.preset, "--device", args.device, "--threads", "1",
+            "--rows", args.rows, "--tasks", args.tasks]
+    if args.out:
+        base += ["--out", args.out]
+    pending, running = list(units), []
+    while pending or running:
+        while pending and len(running) < args.jobs:
+            n_labels, draw = pending.pop(0)
+            running.append(subprocess.Popen(base + ["--labels", str(n_labels), "--draw", str(draw)]))
+        time.sleep(1)
+        for proc in [p for p in running if p.poll() is not None]:
+            running.remove(proc)
+            if proc.returncode:
+                raise SystemExit(f"a worker failed ({proc.returncode}): {' '.join(proc.args)}")
 
 
 def summarise(records: list[dict], order: list[str], cfg: dict, infos: dict) -> str:
@@ -474,6 +517,9 @@ def main():
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     p.add_argument("--out", default=None, help="folder for results, the draw log and cached pretrained models")
     p.add_argument("--threads", type=int, default=None, help="torch threads (default: the preset's)")
+    p.add_argument("--jobs", type=int, default=None, help="(labels, draw) units run at once, each in its own "
+                   "process on one thread (default: the preset's)")
+    p.add_argument("--draw", type=int, default=None, help=argparse.SUPPRESS)   # a worker's one draw
     p.add_argument("--rows", default="", help="comma-separated substrings: run only rows whose name has one")
     p.add_argument("--labels", default="", help="comma-separated label counts (default: the preset's)")
     p.add_argument("--tasks", default="", help="comma-separated pretext tasks (default: every image task)")
@@ -486,6 +532,8 @@ def main():
     p.add_argument("--seminar-out", default="seminar-output/best-pipeline.csv")
     p.add_argument("--seminar-learners", default="pipeline,probe", help=f"comma-separated: {', '.join(SEMINAR_LEARNERS)}")
     args = p.parse_args()
+    if args.jobs is None:
+        args.jobs = 1 if args.draw is not None else PRESETS[args.preset].get("jobs", 1)
     if args.curve:
         curve(args)
     elif args.seminar:
