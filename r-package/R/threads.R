@@ -2,11 +2,14 @@
 #'
 #' By default each call picks its threads from the size of its work: one step of too little work to
 #' split across cores (the seminar's batch of one image) runs on one thread, which is several times
-#' faster than a thread pool there; larger work uses torch's threads. Torch's own setting is
-#' restored after each call. `set_threads(n)` fixes the number for every call from now on;
-#' `set_threads(NULL)` returns to the automatic choice. The environment variable `SELFSUP_THREADS`
-#' does the same when set before selfsup's Python core starts (for example in `.Renviron`).
-#' On one thread the numbers are exactly those of the automatic choice's one-thread calls.
+#' faster than a thread pool there; larger work (from about 0.1 GFLOP a step, such as the seminar CNN
+#' at batch 64) uses torch's threads. Torch's own setting is restored after each call.
+#' `set_threads(n)` fixes the number for every call from now on; `set_threads(NULL)` returns to the
+#' automatic choice. The environment variable `SELFSUP_THREADS` does the same when set before
+#' selfsup's Python core starts (for example in `.Renviron`). On a machine busy with other jobs,
+#' `set_threads(1)` is faster. Results are the same bit for bit only at the same number of threads
+#' (sums split over threads round differently); on one thread they are exactly those of the
+#' automatic choice's one-thread calls.
 #'
 #' @param n A whole number of threads, or `NULL` for the automatic choice.
 #' @returns The previous setting (a number, or `NULL`), invisibly, to restore it later.
