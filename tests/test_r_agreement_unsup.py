@@ -87,7 +87,8 @@ def test_fixmatch_identical(r, data):
 
 def test_recipe_options_identical(r, data):
     """issue 11's options from R: the convnet, weak augmentation, SGD + decay + cosine + EMA, FixMatch from a
-    given model with an EMA teacher, curriculum pseudo-labels on fresh restarts, spreading on features."""
+    given model with an EMA teacher, curriculum pseudo-labels (fresh restarts; the same model on strong
+    views), spreading on features."""
     x, _, yp, xt = data
     recipe_r = "optimizer = 'sgd', weight_decay = 5e-4, schedule = 'cosine', ema = 0.9"
     recipe_py = dict(optimizer="sgd", weight_decay=5e-4, schedule="cosine", ema=0.9)
@@ -108,6 +109,14 @@ def test_recipe_options_identical(r, data):
                           **recipe_py, **FIT_PY)
     for col in ("loss", "pseudo_labelled", "round"):
         np.testing.assert_array_equal(r.get(f"pl$history${col}"), [row[col] for row in py.history], err_msg=col)
+    # the recipe the few-labels benchmark keeps: the same model further, on strong views
+    r(f"pl <- fit_pseudo_label(x, yp, selection = 'curriculum', rounds = 2, augment = 'strong', flip = TRUE, "
+      f"encoder = 'convnet', {recipe_r}, {FIT_R})")
+    py = fit_pseudo_label(x, yp, selection="curriculum", rounds=2, augment="strong", flip=True, encoder="convnet",
+                          **recipe_py, **FIT_PY)
+    np.testing.assert_array_equal(r.get("pl$history$loss"), [row["loss"] for row in py.history])
+    np.testing.assert_array_equal(r.get("predict(pl, xt, type = 'prob', device = 'cpu')"),
+                                  ss.predict(py, xt, type="prob", device="cpu"))
     r("ls <- label_spreading(x, yp, model = m0, layer = 3, n_neighbors = 5, device = 'cpu')")
     py = label_spreading(x, yp, model=m0, layer=2, n_neighbors=5, device="cpu")
     np.testing.assert_array_equal(r.get("unname(ls$distributions)"), py.distributions)

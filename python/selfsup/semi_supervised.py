@@ -69,6 +69,11 @@ def fit_pseudo_label(x, y, *, threshold: float = 0.95, rounds: int = 3, round_ep
     Differs from Lee 2013: hard labels chosen once per round rather than recomputed every batch, and no
     ramp-up of the pseudo-label loss weight (the selection does that job).
 
+    What worked with 150 Fashion-MNIST labels (bench/few_labels.py, CPU preset): the same model further
+    (`fresh=False`) on strong views (`augment="strong"`, as Noisy Student noises its student, Xie et al.
+    2020), about 3 epochs a round, curriculum selection, balanced: median 0.745 over 3 label draws, above
+    every supervised baseline (0.729); fresh restarts on weak views gave 0.710.
+
     Parameters
     ----------
     x : images (n, height, width[, channels]); (n, features) with ``encoder="mlp"``
