@@ -188,3 +188,27 @@ def test_a_pass_unlike_its_plan_draws_in_place():
     prefetch.start(net, (torch.zeros(2, 3),))
     torch.rand(1, generator=gen)                             # something else drew meanwhile
     assert prefetch.take(shape, 0.7, torch.float32) is None  # so it is drawn in place, from where gen is
+
+
+def _fit_in_child(queue):
+    model = ss.fit_supervised(np.random.default_rng(0).random((32, 28, 28)), np.arange(32) % 2, epochs=2,
+                              batch_size=16, seed=1, device="cpu", verbose=False)
+    queue.put(model.history[-1]["loss"])
+
+
+def test_a_forked_child_draws_masks_ahead_with_its_own_worker():
+    """The parent's worker thread does not exist in a forked child (R's mclapply, multiprocessing): the child
+    must start its own, not wait forever on the parent's."""
+    import multiprocessing
+    x = np.random.default_rng(0).random((32, 28, 28))
+    ss.fit_supervised(x, np.arange(32) % 2, epochs=2, batch_size=16, seed=1, device="cpu", verbose=False)
+    assert layers._worker is not None                       # the parent drew masks ahead
+    ctx = multiprocessing.get_context("fork")
+    queue = ctx.Queue()
+    child = ctx.Process(target=_fit_in_child, args=(queue,))
+    child.start()
+    child.join(timeout=120)
+    if child.is_alive():
+        child.kill()
+    assert child.exitcode == 0
+    assert np.isfinite(queue.get(timeout=5))

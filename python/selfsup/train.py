@@ -59,7 +59,7 @@ class ClassificationLoss:
 class Classification(ClassificationLoss):
     """Supervised classification: inputs are the images, targets the labels."""
 
-    per_sample = True     # evaluation scores each sample alone: any chunking gives the same predictions
+    per_sample = True     # each sample scored alone: evaluation may run it in chunks of any size
 
     def batch(self, x, y, gen):
         return as_float(x), y

@@ -5,6 +5,7 @@ like keras' (`conv1.weight`), so weights, freezing and transfer read as in the s
 """
 from __future__ import annotations
 
+import os
 from collections import OrderedDict
 
 import torch
@@ -247,14 +248,16 @@ def _draw_uniforms(state: torch.Tensor, plan: list) -> tuple[list, list]:
     return uniforms, states
 
 
-_worker = None
+_worker, _worker_pid = None, None
 
 
 def _mask_worker():
-    global _worker
-    if _worker is None:
+    """The one worker thread of this process (a forked child, e.g. R's mclapply, starts its own: the
+    parent's thread does not exist there)."""
+    global _worker, _worker_pid
+    if _worker is None or _worker_pid != os.getpid():
         from concurrent.futures import ThreadPoolExecutor
-        _worker = ThreadPoolExecutor(1, thread_name_prefix="selfsup-dropout-masks")
+        _worker, _worker_pid = ThreadPoolExecutor(1, thread_name_prefix="selfsup-dropout-masks"), os.getpid()
     return _worker
 
 
