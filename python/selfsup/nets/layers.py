@@ -208,9 +208,10 @@ class MaskPrefetch:
             key, drawn = self.learning
             self.plans[key] = drawn
             self.learning = None
-        if not (UNIFORM_MASKS and PREFETCH_MASKS) or not module.training or not args or not isinstance(args[0], torch.Tensor):
+        first = args[0] if args else None
+        if not (UNIFORM_MASKS and PREFETCH_MASKS and module.training and isinstance(first, torch.Tensor)):
             return
-        key = tuple(args[0].shape)
+        key = tuple(first.shape)
         plan = self.plans.get(key)
         if plan is None:
             self.learning = (key, [])
