@@ -104,8 +104,13 @@ def test_ctrl_c_is_an_r_interrupt_promptly_and_the_model_says_how_far_it_got():
     for t in trials:
         assert t["result"] == "INTERRUPT", t
         assert t["seconds"] < PROMPT, t
-        assert t["rows"] >= 1 and t["partial"] != "none" and 0 < float(t["partial"]) <= 1, t
+        # mid-epoch: a last row marked partial; at an epoch's boundary (the interrupt landed in the epoch's
+        # summary line or before the next epoch's first batch, seen once in CI) only whole epochs
+        assert t["rows"] >= 1 and (t["partial"] == "none" or 0 < float(t["partial"]) <= 1), t
         assert t["usable"], t
+    # most interrupts land inside an epoch (12 of 12 in a row on the idle machine): one of the trials must
+    # have marked its cut epoch
+    assert any(t["partial"] != "none" for t in trials), trials
 
 
 if __name__ == "__main__":
