@@ -339,10 +339,10 @@ def run(args):
           f"out {out}", flush=True)
     infos: dict = {}
     pretrained = Pretrained(x, cfg, args.device, out, infos)   # each task pretrained when a row first needs it
+    done = _done(log_path)
     if args.jobs > 1:
         for task in pretrained_tasks(rows, tasks):             # once, here; the workers read the cache
             pretrained[task]
-        done = _done(log_path)
         run_in_workers(args, [u for u in units if not all(key in done for key in _keys(rows, *u))])
     else:
         cache: dict = {}
@@ -350,7 +350,7 @@ def run(args):
             seed = DRAW_SEEDS[draw]
             ctx = context((x, y, xt, yt), balanced_draw(y, n_labels, seed), seed, cfg, args.device, pretrained, cache)
             for name, kind, fn in rows:
-                if (name, n_labels, draw) in _done(log_path):
+                if (name, n_labels, draw) in done:
                     continue
                 before = pretrained.spent
                 with Timer() as t:
@@ -358,6 +358,7 @@ def run(args):
                 spent = np.subtract(pretrained.spent, before)   # pretraining that a row set off is shown apart
                 rec = dict(row=name, kind=kind, labels=n_labels, draw=draw, seed=seed, accuracy=acc, budget=budget,
                            wall=t.wall - spent[0], cpu=t.cpu - spent[1])
+                done[(name, n_labels, draw)] = rec
                 with open(log_path, "a") as fh:                 # one short line: appends from workers stay whole
                     fh.write(json.dumps(rec) + "\n")
                 print(f"{n_labels:>5} labels, draw {draw}: {name:<48} {acc:.4f}  {t.wall:6.0f} s  {budget}", flush=True)
@@ -397,20 +398,14 @@ def run_in_workers(args, units) -> None:
     one-thread processes do more than one process on two threads (small batches split badly)."""
     import subprocess
     import sys
+    from concurrent.futures import ThreadPoolExecutor
     base = [sys.executable, __file__, "--preset", args.preset, "--device", args.device, "--threads", "1",
-            "--rows", args.rows, "--tasks", args.tasks]
-    if args.out:
-        base += ["--out", args.out]
-    pending, running = list(units), []
-    while pending or running:
-        while pending and len(running) < args.jobs:
-            n_labels, draw = pending.pop(0)
-            running.append(subprocess.Popen(base + ["--labels", str(n_labels), "--draw", str(draw)]))
-        time.sleep(1)
-        for proc in [p for p in running if p.poll() is not None]:
-            running.remove(proc)
-            if proc.returncode:
-                raise SystemExit(f"a worker failed ({proc.returncode}): {' '.join(proc.args)}")
+            "--rows", args.rows, "--tasks", args.tasks] + (["--out", args.out] if args.out else [])
+    commands = [base + ["--labels", str(n_labels), "--draw", str(draw)] for n_labels, draw in units]
+    with ThreadPoolExecutor(args.jobs) as pool:
+        for command, code in zip(commands, pool.map(lambda c: subprocess.run(c).returncode, commands)):
+            if code:
+                raise SystemExit(f"a worker failed ({code}): {' '.join(command)}")
 
 
 def summarise(records: list[dict], order: list[str], cfg: dict, infos: dict) -> str:
