@@ -1,6 +1,9 @@
 """fit_replicates: side by side gives exactly the models that one-after-another training gives."""
+import threading
+
 import numpy as np
 import pytest
+import torch
 
 import selfsup as ss
 
@@ -126,3 +129,78 @@ def test_models_with_different_pasts_keep_their_own_epoch_numbers(draws):
     assert [row["epoch"] for row in runs[1][0].history] == [1, 2, 3]
     assert [row["epoch"] for row in runs[1][1].history] == [1, 2]
     assert all(weights_equal(a, b) and a.history == b.history for a, b in zip(*runs))
+
+
+@pytest.fixture
+def two_threads():
+    """torch on two threads for the test (the suite runs on one), restored after."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    yield
+    torch.set_num_threads(before)
+
+
+def lanes_used(monkeypatch) -> list[int]:
+    """The lane counts of every side-by-side fit from here on."""
+    import selfsup.train as train
+    counts = []
+    real = train.Lanes
+    monkeypatch.setattr(train, "Lanes", lambda n_lanes, n_models: counts.append(n_lanes) or real(n_lanes, n_models))
+    return counts
+
+
+def test_models_shared_among_threads_equal_one_by_one(draws, two_threads, monkeypatch):
+    """Batch 3 of 8x8 digits is work for one thread: torch's two threads each step two of the four models."""
+    x, y, subsets, seeds = draws
+    counts = lanes_used(monkeypatch)
+    alone, together = fresh(x, 4), fresh(x, 4)
+    one_after_another(alone, x, y, subsets, seeds, **SETTINGS)
+    ss.fit_replicates(together, x, y, subsets, seeds=seeds, side_by_side=True, **SETTINGS)
+    assert counts == [1, 1, 1, 1, 2]         # alone: one lane each; side by side: two
+    for a, b in zip(alone, together):
+        assert weights_equal(a, b) and a.history == b.history
+    assert not any(t.name.startswith("selfsup-lane") for t in threading.enumerate())   # the threads ended
+
+
+def test_a_fixed_thread_count_keeps_one_lane(draws, two_threads, monkeypatch):
+    x, y, subsets, seeds = draws
+    counts = lanes_used(monkeypatch)
+    before = ss.set_threads(1)
+    try:
+        ss.fit_replicates(fresh(x, 2), x, y, subsets[:2], seeds=seeds[:2], side_by_side=True, **SETTINGS)
+    finally:
+        ss.set_threads(before)
+    assert counts == [1]
+
+
+def test_networks_that_draw_from_the_global_generator_keep_one_lane():
+    from selfsup.lanes import lane_count
+    cpu, cnn = torch.device("cpu"), ss.build_model((8, 8), 10).net
+    attention = torch.nn.Sequential(torch.nn.MultiheadAttention(8, 2, dropout=0.1))
+    assert lane_count(cpu, [cnn] * 4, False, 1, 2) == 2
+    assert lane_count(cpu, [cnn] * 4, False, 1, 8) == 4          # never more lanes than models
+    assert lane_count(cpu, [cnn, attention], False, 1, 2) == 1
+    assert lane_count(cpu, [cnn] * 4, True, 1, 2) == 1            # torchrun: one lane per rank
+    assert lane_count(cpu, [cnn] * 4, False, 2, 2) == 1           # steps big enough for torch's threads
+
+
+def test_ctrl_c_in_a_lane_stops_every_lane_and_keeps_the_partial_epoch(draws, two_threads, monkeypatch):
+    import selfsup.train as train
+    x, y, subsets, seeds = draws
+    real, steps = train._advance, []
+
+    def advance(runs, *args):   # Ctrl-C in the second lane, in the first epoch's third or fourth step
+        steps.append(threading.current_thread().name)
+        if len(steps) >= 5 and steps[-1].startswith("selfsup-lane") and "stop" not in steps:
+            steps.append("stop")
+            raise KeyboardInterrupt
+        return real(runs, *args)
+
+    monkeypatch.setattr(train, "_advance", advance)
+    models = fresh(x, 4)
+    with pytest.raises(KeyboardInterrupt):
+        ss.fit_replicates(models, x, y, subsets, seeds=seeds, side_by_side=True, **SETTINGS)
+    assert any(name.startswith("selfsup-lane") for name in steps)     # it did run in a second thread
+    assert "stop" in steps
+    assert all([row["epoch"] for row in m.history] == [1] and 0 < m.history[0]["partial"] < 1 for m in models)
+    assert not any(t.name.startswith("selfsup-lane") for t in threading.enumerate())

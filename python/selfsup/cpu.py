@@ -7,7 +7,9 @@ work of one step (floating-point operations of one batch through the network, fo
 than torch's own setting (`torch.set_num_threads`), and restores torch's setting afterwards. The rule
 (`ONE_THREAD_BELOW`) was measured with `bench/threads.py` on an idle machine. Override it with
 `set_threads(n)` or the environment variable SELFSUP_THREADS (a whole number; "auto" or unset: the
-rule); on a machine busy with other work, `set_threads(1)` is faster. Results on several threads differ
+rule); on a machine busy with other work, `set_threads(1)` is faster. Models trained side by side
+whose steps the rule puts on one thread share torch's threads instead, a group each (`lanes.py`;
+not with a fixed count). Results on several threads differ
 from one thread's in the last bits (other summation orders), so they depend on the thread count; on
 one thread they are the same as before the rule: the golden files and the tests use one thread.
 

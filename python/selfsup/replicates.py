@@ -3,9 +3,9 @@
 The seminar trains 20 small models on 20 draws of 150 labels. `fit_replicates` is the same as
 calling `fit_supervised(x[subsets[i]], y[subsets[i]], model=models[i], seed=seeds[i], ...)` for
 each i, and gives identical models; side by side (`train.fit_side_by_side`) every step advances all
-models with one backward pass and one Adam update, which saves per-step work (the seminar's 20
-models at batch 1 on 2 CPU cores: 0.96-1.16x the speed of one after another, median 1.10x, in
-four runs of `make bench`, case replicates_b1). `exact=False` trades bit-identity for speed: the
+models with one backward pass and one Adam update, which saves per-step work, and on a CPU with
+several cores each of torch's threads steps its own group of the models (`lanes.py`: the seminar's
+20 models at batch 1 on 2 cores, 1.3-1.6x faster than on one). `exact=False` trades bit-identity for speed: the
 models train as one grouped network (`grouped.py`), equal in distribution to the exact path.
 
 Under torchrun the replicates are spread over the ranks (`distributed.owners`: contiguous blocks);

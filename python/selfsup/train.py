@@ -31,6 +31,7 @@ from .device import autocast, generator, resolve_device, resolve_seed, torch_see
 from .distributed import World
 from .epoch import Epoch
 from .feed import Feed, to_device
+from .lanes import Lanes, lane_count
 from .loss_guard import LossGuard
 from .memory import explains_out_of_memory
 from .nets import eval_mode
@@ -94,7 +95,8 @@ def fit_side_by_side(nets: list[nn.Module], task, xs: list[np.ndarray], ys: list
                      seeds: list[int | None], settings: FitSettings, histories: list[list[dict]],
                      world: World | None = None) -> None:
     """Train independent models in lockstep: every step runs each model on its own batch, then one
-    backward pass and one Adam step update them all.
+    backward pass and one optimizer step update them all (on the CPU, when one model's step runs on one
+    thread, each of torch's threads steps its own group of the models: `lanes.py`).
 
     Model i gets exactly what it would get trained alone with seed `seeds[i]`: its batches, dropout
     masks and pseudo-labels come from its own stream in the same order, its layers run the same
@@ -117,7 +119,7 @@ def fit_side_by_side(nets: list[nn.Module], task, xs: list[np.ndarray], ys: list
     runs = [_Run(net.to(device), Feed(x, y, device, settings.device_budget), seed, generator(seed, device), history,
                  distributed.wrap(net, device, world))
             for net, x, y, seed, history in zip(nets, xs, ys, seeds, histories, strict=True)]
-    opt = make_optimizer([p for run in runs for p in _trainable(run.net)], settings)
+    params = [_trainable(run.net) for run in runs]
     for run in runs:
         run.ema = WeightAverage(run.net, settings.ema) if settings.ema > 0 else None
     mixed = autocast(device)
@@ -131,8 +133,13 @@ def fit_side_by_side(nets: list[nn.Module], task, xs: list[np.ndarray], ys: list
         # torch's global generator is seeded for the fit and restored after it (MultiheadAttention's
         # dropout draws from it); everything else draws from each model's own stream.
         stack.enter_context(torch_seeded(seeds[0], device))
-        # threads for the work of one model's step (the same alone or side by side, so the same numbers)
-        stack.enter_context(cpu.threads(device, runs[0].net, min(settings.batch_size, n_train)))
+        # threads for the work of one model's step (the same alone or side by side, so the same numbers);
+        # models whose steps run on one thread are shared among the threads torch has (`lanes.py`)
+        available = torch.get_num_threads()
+        step_threads = stack.enter_context(cpu.threads(device, runs[0].net, min(settings.batch_size, n_train)))
+        lanes = stack.enter_context(Lanes(lane_count(device, [run.net for run in runs], world.parallel, step_threads,
+                                                     available), len(runs)))
+        opts = [make_optimizer([p for ps in params[part] for p in ps], settings) for part in lanes.parts]
         if device.type == "cpu":
             cpu.keep_freed_memory()
         for run in runs:
@@ -149,16 +156,12 @@ def fit_side_by_side(nets: list[nn.Module], task, xs: list[np.ndarray], ys: list
                 batches.append(run.data.batches(perm, plan.offsets))
             try:
                 for b, xys in enumerate(zip(*batches)):
-                    set_lr(opt, settings, step, n_steps)
+                    for opt in opts:
+                        set_lr(opt, settings, step, n_steps)
                     with distributed.lost_contact(world, f"training (epoch {epoch}, step {b + 1} of {n_batches})"):
-                        losses = torch.stack([_step_forward(run, task, xb, yb, plan.shares[b], plan.weights[b],
-                                                            mixed, world) for run, (xb, yb) in zip(runs, xys)])
-                        losses.sum().backward()  # each model's gradient is its own loss's
-                        opt.step()
-                    opt.zero_grad(set_to_none=True)
-                    for run in runs:
-                        if run.ema is not None:
-                            run.ema.update(run.net)
+                        losses = torch.cat(lanes.run(lambda k: _advance(
+                            runs[lanes.parts[k]], opts[k], xys[lanes.parts[k]], task, plan.shares[b], plan.weights[b],
+                            mixed, world)))
                     step += 1
                     ep.step(losses)
                 ep.check(epoch)  # stops at a NaN/Inf loss, back to the weights from before the epoch
@@ -263,6 +266,21 @@ def _dropout_stream(net: nn.Module, gen: torch.Generator, ahead: bool):
             hook.remove()
         for layer in layers:
             layer.generator = layer.prefetch = None
+
+
+def _advance(runs: list[_Run], opt: torch.optim.Optimizer, xys, task, share, weight: float, mixed,
+             world: World) -> torch.Tensor:
+    """One step of `runs`' models, each on its batch in `xys`: one backward pass, one update of `opt`
+    (theirs); (len(runs),) losses."""
+    losses = torch.stack([_step_forward(run, task, xb, yb, share, weight, mixed, world)
+                          for run, (xb, yb) in zip(runs, xys, strict=True)])
+    losses.sum().backward()  # each model's gradient is its own loss's
+    opt.step()
+    opt.zero_grad(set_to_none=True)
+    for run in runs:
+        if run.ema is not None:
+            run.ema.update(run.net)
+    return losses
 
 
 def _step_forward(run: _Run, task, xb, yb, share, weight: float, mixed, world: World) -> torch.Tensor:

@@ -2,7 +2,9 @@
 #'
 #' The seminar's replicates: model `i` trains on `x[subsets[[i]], , ]` and `y[subsets[[i]]]` with
 #' seed `seeds[i]`. This gives exactly the models that calling [fit_supervised()] once per model
-#' gives; side by side, each step advances all models with one backward pass and one Adam update.
+#' gives; side by side, each step advances all models with one backward pass and one Adam update,
+#' and on a CPU with several cores each of torch's threads steps its own group of the models (a step
+#' of one small model at batch 1 is too small to split across cores). See [set_threads()].
 #'
 #' @param models A list of `selfsup_model` classifiers, one per replicate, with the same classes
 #'   (distinct models: make them with [build_model()] or [clone_model()]). Trained in place.

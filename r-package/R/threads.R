@@ -3,7 +3,9 @@
 #' By default each call picks its threads from the size of its work: one step of too little work to
 #' split across cores (the seminar's batch of one image) runs on one thread, which is several times
 #' faster than a thread pool there; larger work (from about 0.1 GFLOP a step, such as the seminar CNN
-#' at batch 64) uses torch's threads. Torch's own setting is restored after each call.
+#' at batch 64) uses torch's threads. Models trained side by side ([fit_replicates()]) whose steps
+#' run on one thread are shared among torch's threads instead, each thread stepping its own group
+#' (the same models, bit for bit). Torch's own setting is restored after each call.
 #' `set_threads(n)` fixes the number for every call from now on; `set_threads(NULL)` returns to the
 #' automatic choice. The environment variable `SELFSUP_THREADS` does the same when set before
 #' selfsup's Python core starts (for example in `.Renviron`). On a machine busy with other jobs,
