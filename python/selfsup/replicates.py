@@ -52,8 +52,9 @@ def fit_replicates(models: Sequence[Model], x, y, subsets: Sequence, *, seeds: S
         (default): side by side when the subsets have equal size (it needs that).
     exact : bool, default=True
         True: each model bit-identical to training it alone with `fit_supervised`. False: the models
-        train as one grouped network (grouped convolutions, batched matrix products): several times
-        faster at small batches, results equal in distribution but not bit for bit (other summation
+        train as one grouped network (grouped convolutions, batched matrix products): faster where
+        per-step overhead dominates (GPUs; on 2 CPU cores at batch 1 the exact path, which shares the
+        cores among the models, is 1.13x faster), results equal in distribution but not bit for bit (other summation
         orders; dropout masks from one stream). Needs equal-size subsets and "cnn"/"mlp" classifiers
         of one architecture.
     device, verbose : as for `fit_supervised`.

@@ -18,7 +18,8 @@
 #' @param exact `TRUE` (default): each model bit-identical to training it alone with [fit_supervised()].
 #'   `FALSE`: the models train as one grouped network (grouped convolutions, batched matrix products):
 #'   results equal in distribution but not bit for bit, faster where per-step overhead dominates (GPUs;
-#'   about 1.3x on 2 CPU cores at batch 1). Needs equal-size subsets and `"cnn"`/`"mlp"` models of one
+#'   on 2 CPU cores at batch 1 the exact path, which shares the cores among the models, is 1.13x
+#'   faster). Needs equal-size subsets and `"cnn"`/`"mlp"` models of one
 #'   architecture.
 #' @param device `"auto"` (GPU when available), `"cpu"` or `"cuda"`.
 #' @param verbose Show progress.
