@@ -212,3 +212,26 @@ def test_a_forked_child_draws_masks_ahead_with_its_own_worker():
         child.kill()
     assert child.exitcode == 0
     assert np.isfinite(queue.get(timeout=5))
+
+
+def test_the_linear_probe_runs_blas_on_one_thread_unless_the_user_fixed_a_count(monkeypatch):
+    from threadpoolctl import threadpool_info, threadpool_limits
+    from selfsup import self_supervised as sst
+
+    def blas():
+        return {pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"}
+
+    seen, tuned_C = [], sst._tuned_C
+    monkeypatch.setattr(sst, "_tuned_C", lambda *a: seen.append(blas()) or tuned_C(*a))
+    monkeypatch.delenv(cpu.ENV, raising=False)
+    f, y = np.random.default_rng(0).normal(size=(40, 5)), np.repeat([0, 1], 20)
+    with threadpool_limits(2, user_api="blas"):          # a 2-core machine's default
+        assert blas() == {2}
+        sst.linear_probe(f, y)
+        assert seen == [{1}] and blas() == {2}           # one thread inside, the setting restored after
+        before = ss.set_threads(2)
+        try:
+            sst.linear_probe(f, y)
+        finally:
+            ss.set_threads(before)
+        assert seen[1] == {2}

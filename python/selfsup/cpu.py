@@ -13,6 +13,14 @@ not with a fixed count). Results on several threads differ
 from one thread's in the last bits (other summation orders), so they depend on the thread count; on
 one thread they are the same as before the rule: the golden files and the tests use one thread.
 
+BLAS threads. scikit-learn's fits in selfsup (the linear probe's logistic regressions) spend their time
+in small matrix products through OpenBLAS, which splits each across all the cores it sees. On the
+project's 2-core machine, idle, one BLAS thread was faster at every size measured (the probe of SimCLR
+pool2 features, 3,136 of them, C tuned: 150 labelled samples 20.3 s vs 3.1 s, 1,000: 27.0 vs 6.8 s,
+10,000: 304 vs 153 s; /work/logs/s17/probe_sizes.py), and far faster beside other work (two probes at
+once, 1,000 labels: 128 s vs 16 s each). `blas_threads()` gives those fits one BLAS thread, or the
+user's fixed count (`set_threads`, SELFSUP_THREADS).
+
 Evaluation chunks. Predicting or scoring many samples at once (`batch_size` 1024 by default) makes
 tensors of hundreds of MiB, which glibc maps fresh from the system for every chunk and returns
 after it: the page faults cost more than the forward pass (seminar CNN, 10,000 test images: 3.6 s
@@ -173,6 +181,15 @@ def threads(device: torch.device, net: nn.Module, batch_size: int):
     finally:
         if torch.get_num_threads() != before:
             torch.set_num_threads(before)
+
+
+@contextlib.contextmanager
+def blas_threads():
+    """Inside the block BLAS (numpy's, scipy's) runs on the user's fixed thread count, else on one
+    thread (see the module's docstring); its settings are restored after."""
+    from threadpoolctl import threadpool_limits    # a dependency of scikit-learn
+    with threadpool_limits(fixed_threads() or 1, user_api="blas"):
+        yield
 
 
 _kept = False

@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from . import _validate as v
+from .cpu import blas_threads
 from .device import generator, resolve_device, resolve_seed
 from .model import (Model, check_inputs_for, check_model, freeze_weights, get_weights, set_weights,
                     unfreeze_weights)
@@ -303,9 +304,9 @@ def linear_probe(f_train: np.ndarray, y_train: np.ndarray, C=None, max_iter: int
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    if C is None:
-        C = _tuned_C(f_train, y_train, max_iter)
-    with warnings.catch_warnings():
+    with blas_threads(), warnings.catch_warnings():    # small products: one BLAS thread is faster
+        if C is None:
+            C = _tuned_C(f_train, y_train, max_iter)
         warnings.filterwarnings("ignore", message=".*(lbfgs failed to converge|max_iter).*")
         clf = make_pipeline(StandardScaler(), LogisticRegression(C=C, max_iter=max_iter))
         return clf.fit(f_train, y_train), C
