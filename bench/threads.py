@@ -6,6 +6,7 @@ reports the median wall time per step and t(1 thread) / t(all threads). selfsup.
 is chosen below the smallest work where the ratio passes 1.1 on the whole table.
 
 Usage: flock -x /work/quiet.lock .venv/bin/python bench/threads.py [--threads 2] [--repeats 5]
+       .venv/bin/python bench/threads.py --probe 150,1000,10000   # the linear probe's BLAS threads
 
 Measured on the project's 2-core machine (AMD EPYC, torch 2.14.1), idle (load 1.1; 2026-11-30,
 `bench/threads.py --threads 2 --repeats 3`): t1 / t2, median of 3 rounds
@@ -15,6 +16,10 @@ Measured on the project's 2-core machine (AMD EPYC, torch 2.14.1), idle (load 1.
 so selfsup.cpu.ONE_THREAD_BELOW is 0.1 GFLOP per step. The same machine shared with other jobs (load
 11-12) gave a second thread no gain anywhere up to 4.5 GFLOP (seminar CNN batch 64: 0.16): there one
 thread (`set_threads(1)`) is the faster choice.
+
+`--probe 150,1000` (same machine, idle, 2026-11-30): the linear probe's BLAS on 1 thread vs 2, seconds
+  150 x 3,136: 3.5 vs 16.5 (t2 / t1 4.72)    1,000 x 3,136: 10.6 vs 28.9 (2.73)
+so selfsup.cpu.blas_threads gives the probe one BLAS thread unless the user fixed a count.
 """
 from __future__ import annotations
 
@@ -72,12 +77,39 @@ def measure(name: str, batch: int, threads: int, steps: int, repeats: int) -> di
             "spread": (min(times[1]) / max(times[threads]), max(times[1]) / min(times[threads]))}
 
 
+def probe_times(sizes: list[int], threads: int) -> None:
+    """The linear probe as ssl_evaluate runs it (standardised features, C tuned by 5-fold CV) on the pool2
+    features (3,136) of a random convnet, first `n` Fashion-MNIST training images: BLAS on 1 thread vs
+    `threads` (set through set_threads, which cpu.blas_threads obeys). One run each: minutes at 10,000."""
+    from selfsup.self_supervised import linear_probe
+    data = ss.load_dataset("fashion_mnist")["train"]
+    model = ss.build_model((28, 28), 10, encoder="convnet", seed=0)
+    print(f"\n| linear probe, samples x features | s, BLAS 1 thread | s, BLAS {threads} threads | t{threads} / t1 |")
+    print("|---|---:|---:|---:|")
+    for n in sizes:
+        f, y, seconds = ss.ssl_embed(model, data["x"][:n]), data["y"][:n], {}
+        for k in (1, threads):
+            before = ss.set_threads(k)
+            try:
+                start = time.perf_counter()
+                linear_probe(f, y)
+                seconds[k] = time.perf_counter() - start
+            finally:
+                ss.set_threads(before)
+        print(f"| {n:,} x {f.shape[1]:,} | {seconds[1]:.1f} | {seconds[threads]:.1f} | "
+              f"{seconds[threads] / seconds[1]:.2f} |", flush=True)
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--threads", type=int, default=torch.get_num_threads())
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--budget", type=float, default=0.3, help="seconds per (net, batch, threads) round")
+    p.add_argument("--probe", default="", help="comma-separated sample counts: time the linear probe's BLAS "
+                   "threads instead (cpu.blas_threads), e.g. 150,1000,10000")
     args = p.parse_args(argv)
+    if args.probe:
+        return probe_times([int(n) for n in args.probe.split(",")], args.threads)
     cpu.keep_freed_memory()
     print(f"torch {torch.__version__}; 1 thread vs {args.threads}; median of {args.repeats} rounds\n")
     print("| network | batch | MFLOP/step (fwd) | ms/step 1 thread | ms/step %d threads | t1 / t%d (range) |"

@@ -15,11 +15,11 @@ one thread they are the same as before the rule: the golden files and the tests 
 
 BLAS threads. scikit-learn's fits in selfsup (the linear probe's logistic regressions) spend their time
 in small matrix products through OpenBLAS, which splits each across all the cores it sees. On the
-project's 2-core machine, idle, one BLAS thread was faster at every size measured (the probe of SimCLR
-pool2 features, 3,136 of them, C tuned: 150 labelled samples 20.3 s vs 3.1 s, 1,000: 27.0 vs 6.8 s,
-10,000: 304 vs 153 s; /work/logs/s17/probe_sizes.py), and far faster beside other work (two probes at
-once, 1,000 labels: 128 s vs 16 s each). `blas_threads()` gives those fits one BLAS thread, or the
-user's fixed count (`set_threads`, SELFSUP_THREADS).
+project's 2-core machine one BLAS thread was faster at every size measured (`bench/threads.py --probe
+150,1000`, idle: the probe with C tuned on 3,136 pool2 features of 150 / 1,000 samples, 3.5 s vs 16.5 s
+and 10.6 s vs 28.9 s; 10,000 samples, a one-off run: 153 s vs 304 s), and far faster beside other work
+(two probes at once, 1,000 samples: 16 s vs 128 s each). `blas_threads()` gives those fits one BLAS
+thread, or the user's fixed count (`set_threads`, SELFSUP_THREADS).
 
 Evaluation chunks. Predicting or scoring many samples at once (`batch_size` 1024 by default) makes
 tensors of hundreds of MiB, which glibc maps fresh from the system for every chunk and returns
@@ -68,6 +68,7 @@ def set_threads(n: int | None = None) -> int | None:
     n : int or None, default=None
         Threads for every call from now on; None: per call, one thread for work too small to split
         and torch's setting (`torch.get_num_threads()`) otherwise, unless SELFSUP_THREADS is set.
+        The linear probe's BLAS threads follow it too (`blas_threads`; one when None).
 
     Returns
     -------
