@@ -54,8 +54,9 @@ CPU = dict(
     rotation=dict(n=60000, epochs=2, batch_size=128, all_rotations=True, lr=0.03, optimizer="sgd",
                   weight_decay=5e-4, schedule="cosine"),
     # the patch tasks see small tiles, so an image costs them little: 60,000 images x 6 epochs took 35 s
-    # (relative_position) and 127 s (jigsaw) on two threads; at 10,000 x 2 (the "other" budget) their probes
-    # beat the best supervised row on 1 of 3 draws at 150 labels, at 60,000 x 6 on all 3 (issue 11's note)
+    # (relative_position) and 127 s (jigsaw) on one thread (the thread rule's choice); at 10,000 x 2 (the
+    # "other" budget) their probes beat the best supervised row on 1 of 3 draws at 150 labels, at 60,000 x 6
+    # on all 3 (bench/few_labels-cpu.md)
     patch=dict(n=60000, epochs=6, batch_size=128),
     other=dict(n=10000, epochs=2, batch_size=128),       # the remaining pretext tasks, Adam
     supervised=dict(steps=400, batch_size=64, ema=0.99, **SGD),

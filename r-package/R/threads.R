@@ -7,7 +7,7 @@
 #' run on one thread are shared among torch's threads instead, each thread stepping its own group
 #' (the same models, bit for bit). Torch's own setting is restored after each call. The linear
 #' probe's logistic regressions ([ssl_evaluate()]) run their matrix products (BLAS) on one thread,
-#' which on two cores was 3 to 5 times faster than on both (or on `set_threads(n)` threads).
+#' which on two cores was 3 to 5 times faster than on both; `set_threads(n)` gives them n threads.
 #' `set_threads(n)` fixes the number for every call from now on; `set_threads(NULL)` returns to the
 #' automatic choice. The environment variable `SELFSUP_THREADS` does the same when set before
 #' selfsup's Python core starts (for example in `.Renviron`). On a machine busy with other jobs,
